@@ -181,9 +181,7 @@ class Interactions:
         """A summary a person reads before trusting numbers computed on this data."""
         n = self.n_interactions
         density = n / max(1, self.n_users * self.n_items)
-        span_days = (
-            float(self.timestamps.max() - self.timestamps.min()) / 86400.0 if n else 0.0
-        )
+        span_days = float(self.timestamps.max() - self.timestamps.min()) / 86400.0 if n else 0.0
         return {
             "name": self.name,
             "users": self.n_users,

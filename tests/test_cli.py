@@ -1,0 +1,90 @@
+"""The `recloop` command, run as a real subprocess the way a person or CI runs it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recloop.recsys.datadir import DATA_DIR_ENV
+
+
+# a proxy nobody listens on: downloads fail at once instead of waiting on a closed network
+OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+
+
+def _recloop(
+    *args: str, data_dir: Path | None = None, offline: bool = False
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if data_dir is not None:
+        env[DATA_DIR_ENV] = str(data_dir)
+    if offline:
+        env.update(OFFLINE)
+    return subprocess.run(
+        [sys.executable, "-m", "recloop.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def _words(text: str) -> str:
+    """Text without rich's box drawing and line wrapping, for matching sentences."""
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_eval_json_prints_one_object_with_the_documented_keys(ml100k_root: Path) -> None:
+    done = _recloop("eval", "--data", "ml-100k", "--model", "pop", "--json", data_dir=ml100k_root)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    for key in ("ndcg@10", "recall@10", "coverage@10", "n_users", "seconds", "dataset"):
+        assert key in report
+    assert report["n_users"] > 900
+    assert 0 < report["ndcg@10"] < report["recall@10"] <= 1
+
+
+def test_eval_k_changes_the_keys(ml100k_root: Path) -> None:
+    done = _recloop("eval", "--model", "pop", "--k", "5", "--json", data_dir=ml100k_root)
+    assert done.returncode == 0, done.stderr
+    assert "ndcg@5" in json.loads(done.stdout)
+
+
+def test_eval_unknown_model_names_the_choices() -> None:
+    done = _recloop("eval", "--model", "nope")
+    assert done.returncode == 2
+    assert "pop, itemknn, ease, rp3beta" in _words(done.stderr)
+
+
+def test_eval_without_data_says_where_it_looked(tmp_path: Path) -> None:
+    done = _recloop("eval", "--data", "ml-1m", "--json", data_dir=tmp_path, offline=True)
+    assert done.returncode == 2
+    assert "could not be downloaded" in _words(done.stderr)
+
+
+@pytest.mark.parametrize("flag", ["--help"])
+def test_help_states_the_implicit_threshold(flag: str) -> None:
+    done = _recloop("eval", flag)
+    assert done.returncode == 0
+    assert "ratings >= the threshold (default 4)" in _words(done.stdout).lower()
+
+
+def test_demo_prints_the_leaderboard(ml100k_root: Path) -> None:
+    done = _recloop("demo", data_dir=ml100k_root)
+    assert done.returncode == 0, done.stderr
+    assert "dataset: ml-100k" in done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("│")]
+    models = [line.split("│")[1].strip() for line in lines]
+    assert sorted(models) == ["ease", "itemknn", "pop", "rp3beta"]
+    assert models[-1] == "pop"  # sorted by NDCG: popularity is the weakest reference
+
+
+def test_demo_falls_back_to_the_synthetic_world_and_says_so(tmp_path: Path) -> None:
+    done = _recloop("demo", data_dir=tmp_path, offline=True)
+    assert done.returncode == 0, done.stderr
+    assert "synthetic world, because ml-100k is unavailable" in _words(done.stderr)
+    assert "synthetic" in done.stdout
