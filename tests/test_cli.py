@@ -10,7 +10,6 @@ import pytest
 
 from recloop.recsys.datadir import DATA_DIR_ENV
 
-
 # a proxy nobody listens on: downloads fail at once instead of waiting on a closed network
 OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
 
