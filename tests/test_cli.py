@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from recloop.recsys.datadir import DATA_DIR_ENV
@@ -87,3 +88,41 @@ def test_demo_falls_back_to_the_synthetic_world_and_says_so(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert "synthetic world, because ml-100k is unavailable" in _words(done.stderr)
     assert "synthetic" in done.stdout
+
+
+def test_eval_reads_a_teams_own_log_with_items(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    users, items = rng.integers(0, 40, 1500), rng.integers(0, 60, 1500)
+    log = tmp_path / "events.csv"
+    rows = [f"u{u},i{i},{t}" for t, (u, i) in enumerate(zip(users, items, strict=True))]
+    log.write_text("visitor,sku_code,when\n" + "\n".join(rows) + "\n")
+    item_file = tmp_path / "items.csv"
+    item_file.write_text("sku,category\n" + "\n".join(f"i{i},c{i % 4}" for i in range(60)) + "\n")
+    done = _recloop(
+        "eval",
+        "--data",
+        str(log),
+        "--columns",
+        "user=visitor,item=sku_code,time=when",
+        "--items",
+        str(item_file),
+        "--model",
+        "itemknn",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "columns: user=visitor, item=sku_code, time=when" in done.stderr
+    report = json.loads(done.stdout)
+    assert report["dataset"]["users"] == 40
+    assert report["dataset"]["duplicates_removed"] == 1500 - len(
+        set(zip(users, items, strict=True))
+    )
+    assert 0 < report["diversity@10"] <= 1  # genres from the item file reach the metric
+
+
+def test_eval_bad_log_exits_with_the_reason(tmp_path: Path) -> None:
+    log = tmp_path / "broken.csv"
+    log.write_text("user_id,item_id,rating\n1,2,five\n")
+    done = _recloop("eval", "--data", str(log))
+    assert done.returncode == 2
+    assert "not a number" in _words(done.stderr)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -12,9 +13,10 @@ from recloop.console import leaderboard_table, metrics_table, progress_bar
 from recloop.recsys.data import DEFAULT_IMPLICIT_THRESHOLD
 from recloop.recsys.datadir import DataUnavailableError
 from recloop.recsys.datasets import DATASET_NAMES
+from recloop.recsys.logsource import DUPLICATE_POLICIES, DuplicatePolicy
 from recloop.recsys.models import MODEL_NAMES
 from recloop.recsys.runner import EvalRequest, run_evaluation, run_leaderboard
-from recloop.recsys.splits import SPLIT_KINDS
+from recloop.recsys.splits import SPLIT_KINDS, SplitKind
 
 app = typer.Typer(
     help="recloop: run the improvement loop of a recommender system with agents, safely.",
@@ -31,9 +33,54 @@ def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
     return value
 
 
+def parse_columns(text: str) -> dict[str, str]:
+    """`user=userId,item=movieId` -> {"user": "userId", "item": "movieId"}."""
+    pairs = [p.strip() for p in text.split(",") if p.strip()]
+    if not all("=" in p for p in pairs):
+        raise typer.BadParameter(f"expected ROLE=COLUMN pairs separated by commas, got {text!r}")
+    return {role.strip(): column.strip() for role, column in (p.split("=", 1) for p in pairs)}
+
+
+def _describe_loaded(described: dict[str, Any]) -> None:
+    if "columns" in described:
+        mapping = ", ".join(f"{role}={col}" for role, col in described["columns"].items())
+        err.print(f"columns: {mapping}")
+        err.print(
+            f"duplicates ({described['duplicates_policy']} kept): "
+            f"{described['duplicates_removed']} removed"
+        )
+        for note in described["notes"]:
+            err.print(f"note: {note}")
+    err.print(
+        f"{described['name']}: {described['users']:,} users, {described['items']:,} items, "
+        f"{described['interactions']:,} interactions, density {described['density']:.4%}, "
+        f"{described['time_span_days']} days"
+    )
+
+
 @app.command("eval")
 def eval_command(
-    data: Annotated[str, typer.Option(help=f"Dataset: {', '.join(DATASET_NAMES)}.")] = "ml-100k",
+    data: Annotated[
+        str,
+        typer.Option(
+            help=f"Dataset: {', '.join(DATASET_NAMES)}, or the path of your own log "
+            "(CSV, TSV, Parquet file or folder of Parquet parts)."
+        ),
+    ] = "ml-100k",
+    columns: Annotated[
+        str,
+        typer.Option(
+            help="Column mapping of your log, e.g. user=userId,item=movieId,rating=rating,"
+            "time=timestamp (common headers are recognised without it)."
+        ),
+    ] = "",
+    items: Annotated[
+        Path | None,
+        typer.Option(help="Item file with an item column and a genres column (| or , separated)."),
+    ] = None,
+    duplicates: Annotated[
+        str, typer.Option(help="Repeated (user, item) pairs in your log: last, first or all.")
+    ] = "last",
     split: Annotated[str, typer.Option(help=f"Split: {', '.join(SPLIT_KINDS)}.")] = "temporal-loo",
     model: Annotated[str, typer.Option(help=f"Model: {', '.join(MODEL_NAMES)}.")] = "ease",
     k: Annotated[int, typer.Option(min=1, help="List length K of the top-K metrics.")] = 10,
@@ -52,8 +99,11 @@ def eval_command(
     positive by default (temporal leave-last-1-out); items seen in training are excluded.
     """
     request = EvalRequest(
-        data=_choice(data, DATASET_NAMES, "dataset"),
-        split=_choice(split, SPLIT_KINDS, "split"),
+        data=data,
+        columns=parse_columns(columns),
+        items=items,
+        duplicates=cast(DuplicatePolicy, _choice(duplicates, DUPLICATE_POLICIES, "policy")),
+        split=cast(SplitKind, _choice(split, SPLIT_KINDS, "split")),
         model=_choice(model, MODEL_NAMES, "model"),
         k=k,
         seed=seed,
@@ -61,7 +111,7 @@ def eval_command(
     )
     try:
         with progress_bar(err, f"scoring {request.model}") as progress:
-            report = run_evaluation(request, progress=progress)
+            report = run_evaluation(request, progress=progress, on_loaded=_describe_loaded)
     except (DataUnavailableError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

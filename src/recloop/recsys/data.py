@@ -7,7 +7,7 @@ back, for display and for data that leaves recloop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -47,6 +47,7 @@ class Interactions:
     item_ids: np.ndarray  # raw id of each item index
     name: str = "interactions"
     item_info: ItemInfo | None = field(default=None, repr=False)
+    has_ratings: bool = True  # False for implicit logs: every interaction is already a positive
 
     def __post_init__(self) -> None:
         n = len(self.users)
@@ -67,6 +68,7 @@ class Interactions:
         ratings: np.ndarray | None = None,
         timestamps: np.ndarray | None = None,
         name: str = "interactions",
+        has_ratings: bool = True,
     ) -> Interactions:
         """Index raw ids (sorted, so the index is stable across runs) and build the type."""
         user_map, users = np.unique(np.asarray(user_ids), return_inverse=True)
@@ -82,6 +84,7 @@ class Interactions:
             user_ids=user_map,
             item_ids=item_map,
             name=name,
+            has_ratings=has_ratings and ratings is not None,
         )
 
     @property
@@ -126,23 +129,27 @@ class Interactions:
 
     def select(self, mask: np.ndarray, name: str | None = None) -> Interactions:
         """A subset of the interactions in the same index space (the id maps are kept)."""
-        return Interactions(
+        return replace(
+            self,
             users=self.users[mask],
             items=self.items[mask],
             ratings=self.ratings[mask],
             timestamps=self.timestamps[mask],
-            user_ids=self.user_ids,
-            item_ids=self.item_ids,
             name=name or self.name,
-            item_info=self.item_info,
         )
+
+    def with_item_info(self, item_info: ItemInfo) -> Interactions:
+        """The same interactions with side information aligned to this item index."""
+        return replace(self, item_info=item_info)
 
     def implicit(self, threshold: float = DEFAULT_IMPLICIT_THRESHOLD) -> Interactions:
         """Keep interactions rated at least `threshold` as positives of value 1.0.
 
         Users and items are re-indexed to those that keep a positive, so no model or metric
-        sees a user with nothing to learn from.
+        sees a user with nothing to learn from. An implicit log (no ratings) is all positives.
         """
+        if not self.has_ratings:
+            return replace(self.reindexed(), name=f"{self.name} (implicit log)")
         keep = self.ratings >= threshold
         if not keep.any():
             raise ValueError(
@@ -151,29 +158,23 @@ class Interactions:
             )
         kept = self.select(keep)
         out = kept.reindexed()
-        return Interactions(
-            users=out.users,
-            items=out.items,
+        return replace(
+            out,
             ratings=np.ones(out.n_interactions, np.float32),
-            timestamps=out.timestamps,
-            user_ids=out.user_ids,
-            item_ids=out.item_ids,
             name=f"{self.name} (implicit, rating >= {threshold:g})",
-            item_info=out.item_info,
+            has_ratings=False,
         )
 
     def reindexed(self) -> Interactions:
         """Drop users and items with no interaction, keeping index order (and item_info rows)."""
         user_used, users = np.unique(self.users, return_inverse=True)
         item_used, items = np.unique(self.items, return_inverse=True)
-        return Interactions(
+        return replace(
+            self,
             users=users.astype(np.int32),
             items=items.astype(np.int32),
-            ratings=self.ratings,
-            timestamps=self.timestamps,
             user_ids=self.user_ids[user_used],
             item_ids=self.item_ids[item_used],
-            name=self.name,
             item_info=None if self.item_info is None else self.item_info.take(item_used),
         )
 

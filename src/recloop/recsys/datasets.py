@@ -22,11 +22,19 @@ def _loaders(seed: int) -> dict[str, Callable[[Path | None], Interactions]]:
     }
 
 
+def is_dataset_name(name: str) -> bool:
+    """A built-in dataset name, as opposed to the path of a team's own log."""
+    return name in DATASET_NAMES
+
+
 def load_dataset(name: str, root: Path | None = None, seed: int = 0) -> Interactions:
-    """Load a dataset by name (raw ratings; see `Interactions.implicit` for positives)."""
+    """Load a built-in dataset by name (raw ratings; see `Interactions.implicit` for positives)."""
     loaders = _loaders(seed)
     if name not in loaders:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASET_NAMES)}")
+        raise ValueError(
+            f"unknown dataset {name!r}: neither one of {', '.join(DATASET_NAMES)} nor an "
+            "existing file or folder"
+        )
     return loaders[name](root)
 
 

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import urllib.request
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -144,16 +144,7 @@ def _attach_items(
     pos = order[np.searchsorted(item_ids, ratings.item_ids, sorter=order)]
     if not np.array_equal(item_ids[pos], ratings.item_ids):
         raise ValueError(f"{name}: some rated items are missing from the item file")
-    return Interactions(
-        users=ratings.users,
-        items=ratings.items,
-        ratings=ratings.ratings,
-        timestamps=ratings.timestamps,
-        user_ids=ratings.user_ids,
-        item_ids=ratings.item_ids,
-        name=name,
-        item_info=info.take(pos),
-    )
+    return replace(ratings.with_item_info(info.take(pos)), name=name)
 
 
 def load_ml100k(root: Path | None = None, release: MovieLensRelease = ML_100K) -> Interactions:

@@ -6,24 +6,33 @@ was produced by the same steps, and the report says which data, split and settin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.recsys.data import DEFAULT_IMPLICIT_THRESHOLD, Interactions
-from recloop.recsys.datasets import load_dataset, load_or_synthetic
+from recloop.recsys.datasets import is_dataset_name, load_dataset, load_or_synthetic
 from recloop.recsys.evaluate import ProgressCallback, evaluate
+from recloop.recsys.logsource import DuplicatePolicy, LogSource, read_log
 from recloop.recsys.models import make_model
-from recloop.recsys.splits import Split, make_split
+from recloop.recsys.splits import Split, SplitKind, make_split
 
 
 class EvalRequest(BaseModel):
-    """What to evaluate; saved in the report so the numbers can be reproduced."""
+    """What to evaluate; saved in the report so the numbers can be reproduced.
+
+    `data` is a built-in dataset name or the path of a team's own log, read as `source` says.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     data: str = "ml-100k"
-    split: str = "temporal-loo"
+    columns: dict[str, str] = Field(default_factory=dict)
+    items: Path | None = None
+    duplicates: DuplicatePolicy = "last"
+    split: SplitKind = "temporal-loo"
     model: str = "ease"
     k: int = Field(10, ge=1)
     seed: int = 0
@@ -53,18 +62,45 @@ def evaluate_on_split(
             "n_users": result.n_users,
             "fit_seconds": round(result.fit_seconds, 4),
             "seconds": round(result.eval_seconds, 4),
-            "dataset": split.train.describe(),
+            "train": split.train.describe(),
         }
     )
     return report
 
 
+def load_request_data(request: EvalRequest) -> tuple[Interactions, dict[str, Any]]:
+    """The request's data and a description of how it was read (for the report)."""
+    if is_dataset_name(request.data) or not Path(request.data).exists():
+        data = load_dataset(request.data, seed=request.seed)
+        return data, data.describe()
+    source = LogSource(
+        path=Path(request.data),
+        columns=request.columns,
+        items=request.items,
+        duplicates=request.duplicates,
+    )
+    loaded = read_log(source)
+    return loaded.interactions, {
+        **loaded.interactions.describe(),
+        "columns": loaded.mapping,
+        "duplicates_policy": request.duplicates,
+        "duplicates_removed": loaded.duplicates_removed,
+        "notes": list(loaded.notes),
+    }
+
+
 def run_evaluation(
-    request: EvalRequest, progress: ProgressCallback | None = None
+    request: EvalRequest,
+    progress: ProgressCallback | None = None,
+    on_loaded: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate one model on one dataset and split (the dataset must be reachable)."""
-    data = load_dataset(request.data, seed=request.seed)
-    return evaluate_on_split(prepare_split(data, request), request, progress)
+    """Evaluate one model on one dataset and split; `on_loaded` sees the dataset description."""
+    data, described = load_request_data(request)
+    if on_loaded is not None:
+        on_loaded(described)
+    report = evaluate_on_split(prepare_split(data, request), request, progress)
+    report["dataset"] = described
+    return report
 
 
 def run_leaderboard(

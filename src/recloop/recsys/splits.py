@@ -211,18 +211,23 @@ def _check_fractions(test_fraction: float, validation_fraction: float) -> None:
 
 
 def _user_time_order(data: Interactions, rng: np.random.Generator) -> np.ndarray:
-    """Row order by user, then timestamp, ties in a random order drawn from `rng`."""
-    perm = rng.permutation(data.n_interactions)
+    """Row order by user, then timestamp, ties by a seeded random ranking of the items.
+
+    Ties are broken by what the rows hold, not where they stand, so the same log exported in
+    another row order (CSV, Parquet parts) gives the same split.
+    """
+    item_rank = rng.permutation(data.n_items)
+    tie = np.argsort(item_rank[data.items], kind="stable")
     if data.n_interactions == 0:
-        return perm
+        return tie
     t_min, t_max = int(data.timestamps.min()), int(data.timestamps.max())
     span = t_max - t_min + 1
     if data.n_users * span < 2**62:
-        # One int64 key and a stable sort of the shuffled rows: ~3x faster than lexsort.
+        # One int64 key and a stable sort of the tie-ordered rows: ~3x faster than lexsort.
         key = data.users.astype(np.int64) * span + (data.timestamps - t_min)
-        return perm[np.argsort(key[perm], kind="stable")]
-    # Same order without the key (it would overflow): lexsort is stable over the shuffled rows.
-    return perm[np.lexsort((data.timestamps[perm], data.users[perm]))]
+        return tie[np.argsort(key[tie], kind="stable")]
+    # Same order without the key (it would overflow): lexsort is stable over the tie order.
+    return tie[np.lexsort((data.timestamps[tie], data.users[tie]))]
 
 
 def _finalize(
