@@ -7,7 +7,9 @@ reference models are judged alike. Indices are recloop's dense user/item indices
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -15,7 +17,9 @@ import scipy.sparse as sp
 
 from recloop.recsys.data import Interactions
 
-DEFAULT_BATCH_USERS = 1024
+DEFAULT_BATCH_USERS = 1024  # users per recommend() call from the evaluator
+SCORING_CHUNK_USERS = 256  # users scored at once inside a model (dense chunk x n_items)
+SCORING_THREADS = min(4, os.cpu_count() or 1)
 
 
 @runtime_checkable
@@ -58,7 +62,8 @@ class ScoringRecommender(ABC):
     selection are shared so each model is only its own mathematics.
     """
 
-    batch_users: int = DEFAULT_BATCH_USERS
+    batch_users: int = SCORING_CHUNK_USERS
+    n_threads: int = SCORING_THREADS
 
     def fit(self, train: Interactions) -> ScoringRecommender:
         self._seen = train.binary
@@ -73,12 +78,26 @@ class ScoringRecommender(ABC):
         """Dense float scores (len(user_ids) x n_items) for the given user indices."""
 
     def recommend(self, user_ids: np.ndarray, k: int, exclude_seen: bool = True) -> np.ndarray:
+        """Top-k per user; chunks of users are scored on `n_threads` threads.
+
+        Sparse products, argpartition and sorting release the GIL, so threads use every core
+        without copying the model into processes.
+        """
         user_ids = np.asarray(user_ids, dtype=np.int64)
         out = np.empty((len(user_ids), min(k, self._seen.shape[1])), dtype=np.int64)
-        for start in range(0, len(user_ids), self.batch_users):
+
+        def rank_chunk(start: int) -> None:
             batch = user_ids[start : start + self.batch_users]
             scores = np.array(self._score(batch), dtype=np.float32, copy=True)
             if exclude_seen:
                 mask_seen(scores, self._seen[batch])
             out[start : start + len(batch)] = top_k(scores, k)
+
+        starts = range(0, len(user_ids), self.batch_users)
+        if self.n_threads <= 1 or len(starts) <= 1:
+            for start in starts:
+                rank_chunk(start)
+        else:
+            with ThreadPoolExecutor(self.n_threads) as pool:
+                list(pool.map(rank_chunk, starts))  # list() re-raises a chunk's exception
         return out

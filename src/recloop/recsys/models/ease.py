@@ -49,7 +49,8 @@ class EASE(ScoringRecommender):
     def _fit(self, train: Interactions) -> None:
         self._x = train.binary
         gram = (self._x.T @ self._x).toarray()
-        self.weights = ease_weights(gram, self.config.l2).astype(np.float32)
+        # C order: cho_solve returns Fortran order, which scipy would copy on every product
+        self.weights = np.ascontiguousarray(ease_weights(gram, self.config.l2), dtype=np.float32)
 
     def _score(self, user_ids: np.ndarray) -> np.ndarray:
         return np.asarray(self._x[user_ids] @ self.weights)
