@@ -126,3 +126,22 @@ def test_eval_bad_log_exits_with_the_reason(tmp_path: Path) -> None:
     done = _recloop("eval", "--data", str(log))
     assert done.returncode == 2
     assert "not a number" in _words(done.stderr)
+
+
+def test_eval_workspace_scores_the_champion_in_the_sandbox(
+    tmp_path: Path, ml100k_root: Path
+) -> None:
+    created = _recloop("init", str(tmp_path / "ws"))
+    assert created.returncode == 0, created.stderr
+    done = _recloop("eval", "--workspace", str(tmp_path / "ws"), "--json", data_dir=ml100k_root)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["candidate"] == "champion" and report["k"] == 10
+    assert 0 < report["ndcg@10"] < 1
+
+
+def test_eval_workspace_with_unknown_candidate_fails_clearly(tmp_path: Path) -> None:
+    assert _recloop("init", str(tmp_path / "ws")).returncode == 0
+    done = _recloop("eval", "--workspace", str(tmp_path / "ws"), "--candidate", "ghost")
+    assert done.returncode == 2
+    assert "ghost" in _words(done.stderr)

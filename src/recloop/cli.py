@@ -17,6 +17,10 @@ from recloop.recsys.logsource import DUPLICATE_POLICIES, DuplicatePolicy
 from recloop.recsys.models import MODEL_NAMES
 from recloop.recsys.runner import EvalRequest, run_evaluation, run_leaderboard
 from recloop.recsys.splits import SPLIT_KINDS, SplitKind
+from recloop.workspace.commands import register as register_workspace
+from recloop.workspace.errors import WorkspaceError
+from recloop.workspace.evaluation import evaluate_workspace
+from recloop.workspace.problems import ManifestError
 
 app = typer.Typer(
     help="recloop: run the improvement loop of a recommender system with agents, safely.",
@@ -92,12 +96,25 @@ def eval_command(
         ),
     ] = DEFAULT_IMPLICIT_THRESHOLD,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            help="Evaluate this workspace's code in the sandbox instead of a reference model "
+            "(data, split and k come from its recloop.toml)."
+        ),
+    ] = None,
+    candidate: Annotated[
+        str | None, typer.Option(help="With --workspace: a candidate's name (default: champion).")
+    ] = None,
 ) -> None:
-    """Evaluate a reference recommender with recloop's trusted evaluator (full ranking).
+    """Evaluate a recommender with recloop's trusted evaluator (full ranking).
 
     Ratings >= the threshold (default 4) are positives; the split holds out each user's last
     positive by default (temporal leave-last-1-out); items seen in training are excluded.
     """
+    if workspace is not None:
+        _eval_workspace(workspace, candidate, as_json)
+        return
     request = EvalRequest(
         data=data,
         columns=parse_columns(columns),
@@ -121,6 +138,23 @@ def eval_command(
         out.print(metrics_table(report))
 
 
+def _eval_workspace(workspace: Path, candidate: str | None, as_json: bool) -> None:
+    try:
+        with progress_bar(err, f"scoring {candidate or 'champion'} in the sandbox") as progress:
+            report = evaluate_workspace(workspace, candidate, progress=progress)
+    except (WorkspaceError, ManifestError, DataUnavailableError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        print(json.dumps(report, sort_keys=True))
+        return
+    report.setdefault("model", report["candidate"])
+    report.setdefault("data", Path(report["workspace"]).name)
+    report.setdefault("split", "manifest split")
+    report.setdefault("fit_seconds", report["sandbox_wall_seconds"])
+    out.print(metrics_table(report))
+
+
 @app.command("demo")
 def demo_command(
     data: Annotated[str, typer.Option(help="Dataset (synthetic when unreachable).")] = "ml-100k",
@@ -133,6 +167,8 @@ def demo_command(
     err.print(note)
     out.print(leaderboard_table(rows, k))
 
+
+register_workspace(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
