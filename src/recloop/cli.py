@@ -17,6 +17,7 @@ from recloop.recsys.logsource import DUPLICATE_POLICIES, DuplicatePolicy
 from recloop.recsys.models import MODEL_NAMES
 from recloop.recsys.runner import EvalRequest, run_evaluation, run_leaderboard
 from recloop.recsys.splits import SPLIT_KINDS, SplitKind
+from recloop.sim.commands import register as register_sim
 from recloop.workspace.commands import register as register_workspace
 from recloop.workspace.errors import WorkspaceError
 from recloop.workspace.evaluation import evaluate_workspace
@@ -169,6 +170,7 @@ def demo_command(
 
 
 register_workspace(app)
+register_sim(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
