@@ -9,7 +9,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 
-from recloop.console import leaderboard_table, metrics_table, progress_bar
+from recloop.console import choice, leaderboard_table, metrics_table, progress_bar
 from recloop.recsys.data import DEFAULT_IMPLICIT_THRESHOLD
 from recloop.recsys.datadir import DataUnavailableError
 from recloop.recsys.datasets import DATASET_NAMES
@@ -30,12 +30,6 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 out = Console()
-
-
-def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
-    if value not in choices:
-        raise typer.BadParameter(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
-    return value
 
 
 def parse_columns(text: str) -> dict[str, str]:
@@ -120,9 +114,9 @@ def eval_command(
         data=data,
         columns=parse_columns(columns),
         items=items,
-        duplicates=cast(DuplicatePolicy, _choice(duplicates, DUPLICATE_POLICIES, "policy")),
-        split=cast(SplitKind, _choice(split, SPLIT_KINDS, "split")),
-        model=_choice(model, MODEL_NAMES, "model"),
+        duplicates=cast(DuplicatePolicy, choice(duplicates, DUPLICATE_POLICIES, "policy")),
+        split=cast(SplitKind, choice(split, SPLIT_KINDS, "split")),
+        model=choice(model, MODEL_NAMES, "model"),
         k=k,
         seed=seed,
         threshold=threshold,
@@ -164,7 +158,7 @@ def demo_command(
 ) -> None:
     """The main job: until the agent loop lands, the leaderboard of the reference models."""
     with err.status("evaluating the reference recommenders"):
-        rows, note = run_leaderboard(_choice(data, DATASET_NAMES, "dataset"), MODEL_NAMES, k, seed)
+        rows, note = run_leaderboard(choice(data, DATASET_NAMES, "dataset"), MODEL_NAMES, k, seed)
     err.print(note)
     out.print(leaderboard_table(rows, k))
 

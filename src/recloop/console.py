@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from recloop.recsys.evaluate import ProgressCallback
+from recloop.progress import ProgressCallback, StageProgress
 
 HEADLINE_METRICS = (
     "ndcg",
@@ -27,9 +35,16 @@ HEADLINE_METRICS = (
 )
 
 
+def choice(value: str, choices: Sequence[str], what: str) -> str:
+    """A CLI value checked against its choices, refused with the list of valid ones."""
+    if value not in choices:
+        raise typer.BadParameter(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+    return value
+
+
 @contextmanager
-def progress_bar(console: Console, description: str) -> Iterator[ProgressCallback]:
-    """A progress bar driven by (done, total) callbacks; quiet when not on a terminal."""
+def stage_progress(console: Console) -> Iterator[StageProgress]:
+    """Progress bars on `console` (stderr), one per named stage, driven by callbacks."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -38,12 +53,21 @@ def progress_bar(console: Console, description: str) -> Iterator[ProgressCallbac
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task(description, total=None)
+        tasks: dict[str, TaskID] = {}
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
 
         yield update
+
+
+@contextmanager
+def progress_bar(console: Console, description: str) -> Iterator[ProgressCallback]:
+    """One progress bar driven by (done, total) callbacks."""
+    with stage_progress(console) as update:
+        yield lambda done, total: update(description, done, total)
 
 
 def _fmt(value: Any) -> str:

@@ -9,17 +9,15 @@ metrics, per user, so that two models can be compared user by user.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
+from recloop.progress import ProgressCallback
 from recloop.recsys import metrics
 from recloop.recsys.protocol import DEFAULT_BATCH_USERS, Recommender
 from recloop.recsys.splits import Split
-
-ProgressCallback = Callable[[int, int], None]  # (users done, users total)
 
 
 class InvalidRecommendationsError(ValueError):

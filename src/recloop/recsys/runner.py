@@ -12,9 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from recloop.progress import ProgressCallback
 from recloop.recsys.data import DEFAULT_IMPLICIT_THRESHOLD, Interactions
 from recloop.recsys.datasets import is_dataset_name, load_dataset, load_or_synthetic
-from recloop.recsys.evaluate import ProgressCallback, evaluate
+from recloop.recsys.evaluate import evaluate
 from recloop.recsys.logsource import DuplicatePolicy, LogSource, read_log
 from recloop.recsys.models import make_model
 from recloop.recsys.splits import Split, SplitKind, make_split

@@ -6,17 +6,15 @@ Registered on the root app by `register(app)`, so the CLI module only wires comm
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from recloop.console import choice, stage_progress
 from recloop.recsys.datadir import DataUnavailableError
 from recloop.sim.config import (
     FAULT_NAMES,
@@ -29,8 +27,6 @@ from recloop.sim.config import (
 from recloop.sim.metrics import METRIC_NAMES
 from recloop.sim.policies import POLICY_NAMES
 from recloop.sim.simulate import SimulationResult, simulate
-
-StageProgress = Callable[[str, int, int], None]
 
 
 def parse_faults(text: str) -> frozenset[str]:
@@ -58,33 +54,6 @@ def parse_ramp(text: str) -> tuple[tuple[int, float], ...]:
                 f"ramp step {part.strip()!r} is not DAY:SHARE (e.g. 0:0.01,2:0.1,4:0.5)"
             ) from None
     return tuple(steps)
-
-
-def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
-    if value not in choices:
-        raise typer.BadParameter(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
-    return value
-
-
-@contextmanager
-def _stages(console: Console) -> Iterator[StageProgress]:
-    """Progress bars on stderr, one per stage of the simulation."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
 
 
 def arms_table(result: SimulationResult) -> Table:
@@ -173,9 +142,9 @@ def register(app: typer.Typer) -> None:
         """
         try:
             config = SimConfig(
-                world=_choice(world, WORLD_NAMES, "world"),  # type: ignore[arg-type]
-                policy_a=_choice(policy_a, POLICY_NAMES, "policy"),
-                policy_b=_choice(policy_b, POLICY_NAMES, "policy"),
+                world=choice(world, WORLD_NAMES, "world"),  # type: ignore[arg-type]
+                policy_a=choice(policy_a, POLICY_NAMES, "policy"),
+                policy_b=choice(policy_b, POLICY_NAMES, "policy"),
                 days=days,
                 pre_days=pre_days,
                 seed=seed,
@@ -195,7 +164,7 @@ def register(app: typer.Typer) -> None:
             )
             raise typer.BadParameter(messages) from None
         try:
-            with _stages(err) as progress:
+            with stage_progress(err) as progress:
                 result = simulate(config, out=out, parquet=parquet, overwrite=overwrite,
                                   progress=progress)  # fmt: skip
         except (DataUnavailableError, FileExistsError, ValueError) as exc:

@@ -17,12 +17,12 @@ the change is worth once users are used to it (0 for a novelty-only change). Log
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from recloop.progress import StageProgress
 from recloop.sim.assignment import HOLDOUT, NEVER, TREATMENT, AssignmentPlan, plan_assignment
 from recloop.sim.engine import Engine
 from recloop.sim.metrics import METRICS, Effect, UnitTotals, paired_effect
@@ -30,7 +30,6 @@ from recloop.sim.traffic import build_population
 from recloop.sim.world import PreparedWorld
 
 ORACLE_STREAM = 1
-StageProgress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

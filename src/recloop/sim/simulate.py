@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from recloop.progress import StageProgress
 from recloop.recsys.protocol import Recommender
 from recloop.sim.assignment import TREATMENT, plan_assignment
 from recloop.sim.config import SimConfig
@@ -28,8 +29,6 @@ from recloop.sim.tables import TableWriter
 from recloop.sim.traffic import Population, build_population
 from recloop.sim.truth import GroundTruth
 from recloop.sim.world import PreparedWorld, prepare_world
-
-StageProgress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recloop.recsys.evaluate import ProgressCallback, evaluate
+from recloop.progress import ProgressCallback
+from recloop.recsys.evaluate import evaluate
 from recloop.workspace.git import Candidates
 from recloop.workspace.manifest import Manifest, load_manifest
 from recloop.workspace.sandbox import SandboxLimits
