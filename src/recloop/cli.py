@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from recloop.console import choice, leaderboard_table, metrics_table, progress_bar
+from recloop.knowledge.commands import register as register_forbidden
 from recloop.recsys.data import DEFAULT_IMPLICIT_THRESHOLD
 from recloop.recsys.datadir import DataUnavailableError
 from recloop.recsys.datasets import DATASET_NAMES
@@ -165,6 +166,7 @@ def demo_command(
 
 register_workspace(app)
 register_sim(app)
+register_forbidden(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
