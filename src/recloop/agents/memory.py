@@ -1,0 +1,61 @@
+"""What the non-LLM agents remember between runs: the family posterior and every family's trials.
+
+One pydantic model, so the ledger can store its versions and a run can be resumed from it.
+Until the ledger does, `save_memory` writes it as JSON (atomically: a temporary file in the same
+folder, fsynced, renamed over the old one) and `load_memory` reads it back; the default place
+is `<workspace>/.recloop/agents/memory.json`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from recloop.agents.posterior import FamilyPosterior
+from recloop.agents.search import SearchState
+from recloop.workspace.manifest import RECLOOP_DIR
+
+MEMORY_FILE = f"{RECLOOP_DIR}/agents/memory.json"
+FORMAT = "recloop-agents-memory"
+
+
+class AgentMemory(BaseModel):
+    """The posterior over families and each family's search state."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str = FORMAT
+    version: int = 1
+    posterior: FamilyPosterior = Field(default_factory=FamilyPosterior)
+    searches: dict[str, SearchState] = Field(default_factory=dict)
+
+
+def memory_path(workspace: str | Path) -> Path:
+    return Path(workspace) / MEMORY_FILE
+
+
+def save_memory(memory: AgentMemory, path: str | Path) -> None:
+    """Write the memory as JSON, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(memory.model_dump_json(indent=2))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_memory(path: str | Path) -> AgentMemory:
+    """The memory saved at `path`, or a fresh one when there is no file yet."""
+    path = Path(path)
+    if not path.is_file():
+        return AgentMemory()
+    return AgentMemory.model_validate_json(path.read_text(encoding="utf-8"))
