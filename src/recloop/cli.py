@@ -19,6 +19,7 @@ from recloop.recsys.models import MODEL_NAMES
 from recloop.recsys.runner import EvalRequest, run_evaluation, run_leaderboard
 from recloop.recsys.splits import SPLIT_KINDS, SplitKind
 from recloop.sim.commands import register as register_sim
+from recloop.stats.commands import register as register_analyze
 from recloop.workspace.commands import register as register_workspace
 from recloop.workspace.errors import WorkspaceError
 from recloop.workspace.evaluation import evaluate_workspace
@@ -167,6 +168,7 @@ def demo_command(
 register_workspace(app)
 register_sim(app)
 register_forbidden(app)
+register_analyze(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
