@@ -9,6 +9,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 
+from recloop.cascade.commands import register as register_bench_cascade
 from recloop.console import choice, leaderboard_table, metrics_table, progress_bar
 from recloop.knowledge.commands import register as register_forbidden
 from recloop.recsys.data import DEFAULT_IMPLICIT_THRESHOLD
@@ -169,6 +170,7 @@ register_workspace(app)
 register_sim(app)
 register_forbidden(app)
 register_analyze(app)
+register_bench_cascade(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

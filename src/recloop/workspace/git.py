@@ -143,7 +143,7 @@ class Candidates:
                 1,
                 f"candidate folder {path} already exists (after a crash, prune() cleans it up)",
             )
-        self._ignore_recloop_dir()
+        self.ignore_recloop_dir()
         path.parent.mkdir(parents=True, exist_ok=True)
         base = self.champion_commit()
         run_git(
@@ -306,7 +306,7 @@ class Candidates:
             record["worktree"] = str(Path(record["worktree"]).resolve())
         return records
 
-    def _ignore_recloop_dir(self) -> None:
+    def ignore_recloop_dir(self) -> None:
         """Add `/.recloop/` to `.git/info/exclude` (not `.gitignore`: the team's files stay)."""
         common = run_git(["rev-parse", "--git-common-dir"], self.root).decode().strip()
         exclude = (self.root / common / "info" / "exclude").resolve()

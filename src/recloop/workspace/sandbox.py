@@ -159,11 +159,11 @@ def run_sandbox(
         if prefix is not None:
             wanted, unhideable = hideable(paths_to_hide(hidden_paths), [worktree, scratch])
         deadline = time.monotonic() + limits.wall_seconds
-        argv = _launcher_command(prefix, child, scratch, worktree, wanted, deadline)
+        argv = launcher_command(prefix, child, scratch, worktree, wanted, deadline)
         env = scrubbed_env(scratch / "box", limits.threads)
         backstop = limits.wall_seconds + BACKSTOP_SECONDS
         ended = spawn_and_wait(argv, env, scratch / "logs", backstop, with_report=True)
-        report, final = _read_report(ended.report)
+        report, final = read_report(ended.report)
         if prefix is None:
             isolation = Isolation.none(f"no namespaces: {why}")
         else:
@@ -206,12 +206,12 @@ def _write_inputs(
     return [
         sys.executable,
         *_PYTHON_FLAGS,
-        _module_file(sandbox_child),
+        module_file(sandbox_child),
         str(scratch / REQUEST_FILE),
     ]
 
 
-def _launcher_command(
+def launcher_command(
     prefix: tuple[str, ...] | None,
     child: list[str],
     scratch: Path,
@@ -230,12 +230,12 @@ def _launcher_command(
         "deadline": deadline,
     }
     write_json(scratch / LAUNCH_FILE, launch)
-    launcher = [sys.executable, *_PYTHON_FLAGS, _module_file(sandbox_launch)]
+    launcher = [sys.executable, *_PYTHON_FLAGS, module_file(sandbox_launch)]
     command = [*launcher, str(scratch / LAUNCH_FILE)]
     return command if prefix is None else [*prefix, "--", *command]
 
 
-def _module_file(module: ModuleType) -> str:
+def module_file(module: ModuleType) -> str:
     """A module's file, run by path: the child skips the `recloop.workspace` package imports."""
     assert module.__file__ is not None
     return str(Path(module.__file__).resolve())
@@ -263,7 +263,7 @@ def scrubbed_env(box: Path, threads: int) -> dict[str, str]:
     return env
 
 
-def _read_report(raw: bytes) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+def read_report(raw: bytes) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """The launcher's isolation report and its account of the child's end ({} where missing)."""
     lines = raw.decode("utf-8", "replace").splitlines()
     parsed: list[Any] = []

@@ -1,0 +1,96 @@
+"""Local execution: cost rules on hand-made measurements, and a real measured run."""
+
+from __future__ import annotations
+
+import pytest
+
+from recloop.cascade import causes
+from recloop.cascade.context import CascadeContext
+from recloop.cascade.local import (
+    LocalMeasurement,
+    LocalStage,
+    _marginal,
+    judge_costs,
+    measure_local,
+)
+from recloop.cascade.structural import StructuralStage
+from recloop.cascade.submission import Submission
+
+CHAMPION = LocalMeasurement(
+    n_users=500,
+    fit_seconds=0.05,
+    fit_cpu_seconds=0.05,
+    recommend_seconds=0.03,
+    recommend_cpu_seconds=0.03,
+    peak_memory_mb=100.0,
+    wall_seconds=0.4,
+    cpu_seconds=0.35,
+)
+
+
+def _slower(fit: float = 1.0, recommend: float = 1.0, memory: float = 1.0) -> LocalMeasurement:
+    return CHAMPION.model_copy(
+        update={
+            "fit_seconds": CHAMPION.fit_seconds * fit,
+            "fit_cpu_seconds": CHAMPION.fit_cpu_seconds * fit,
+            "recommend_seconds": CHAMPION.recommend_seconds * recommend,
+            "recommend_cpu_seconds": CHAMPION.recommend_cpu_seconds * recommend,
+            "peak_memory_mb": 100.0 * memory,
+        }
+    )
+
+
+def test_latency_from_the_fastest_pass() -> None:
+    assert CHAMPION.latency_ms_per_1k_users == pytest.approx(60.0)
+    assert CHAMPION.work_cpu_seconds == pytest.approx(0.08)
+    best = LocalMeasurement.best([_slower(2, 3), _slower(1.5, 4)])
+    assert best.fit_seconds == pytest.approx(0.075) and best.recommend_seconds == pytest.approx(
+        0.09
+    )
+
+
+@pytest.mark.parametrize(
+    ("candidate", "cause"),
+    [
+        (_slower(), None),
+        (_slower(fit=3, recommend=1.5), None),
+        (_slower(recommend=2.5), causes.COST_GUARDRAIL),  # latency may at most double
+        (_slower(fit=20, recommend=1), causes.SLOWDOWN),  # 20x slower to fit: rejected
+        (_slower(fit=20, recommend=20), causes.COST_GUARDRAIL),  # the contract's rule first
+    ],
+)
+def test_cost_rules(
+    example_context: CascadeContext, candidate: LocalMeasurement, cause: str | None
+) -> None:
+    rows, problem = judge_costs(candidate, CHAMPION, example_context)
+    assert (problem[0] if problem else None) == cause
+    names = [r.metric for r in rows]
+    assert "latency_ms_per_1k_users" in names and "fit + recommend cpu seconds" in names
+
+
+def test_only_marginal_violations_are_measured_again(example_context: CascadeContext) -> None:
+    rows, _ = judge_costs(_slower(recommend=2.5), CHAMPION, example_context)
+    assert _marginal(rows, example_context)  # 150 ms against a bound of 120: noise could
+    rows, _ = judge_costs(_slower(recommend=10), CHAMPION, example_context)
+    assert not _marginal(rows, example_context)
+
+
+def test_the_champion_passes_against_itself(corpus_context: CascadeContext) -> None:
+    run = measure_local(corpus_context.champion_checkout(), corpus_context, 60)
+    assert run.cause is None and run.measurement is not None
+    assert run.measurement.n_users == corpus_context.settings.local_users
+    assert run.measurement.peak_memory_mb is not None
+
+
+def test_a_sound_candidate_passes_with_its_cost_table(
+    corpus_context: CascadeContext, popularity_off: str
+) -> None:
+    candidate = Submission(name="local-ok", patch=popularity_off)
+    try:
+        assert StructuralStage().run(candidate, corpus_context).passed
+        verdict = LocalStage().run(candidate, corpus_context)
+    finally:
+        corpus_context.candidates.remove("local-ok")
+    assert (verdict.outcome, verdict.cause) == ("pass", causes.PASSED), verdict.sentence
+    assert {r.status for r in verdict.evidence.metrics} == {"ok"}
+    assert LocalStage().run(candidate, corpus_context).cause == causes.NOT_MATERIALIZED
