@@ -73,8 +73,8 @@ def test_help_states_the_implicit_threshold(flag: str) -> None:
     assert "ratings >= the threshold (default 4)" in _words(done.stdout).lower()
 
 
-def test_demo_prints_the_leaderboard(ml100k_root: Path) -> None:
-    done = _recloop("demo", data_dir=ml100k_root)
+def test_leaderboard_ranks_the_reference_models(ml100k_root: Path) -> None:
+    done = _recloop("leaderboard", data_dir=ml100k_root)
     assert done.returncode == 0, done.stderr
     assert "dataset: ml-100k" in done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("│")]
@@ -83,8 +83,8 @@ def test_demo_prints_the_leaderboard(ml100k_root: Path) -> None:
     assert models[-1] == "pop"  # sorted by NDCG: popularity is the weakest reference
 
 
-def test_demo_falls_back_to_the_synthetic_world_and_says_so(tmp_path: Path) -> None:
-    done = _recloop("demo", data_dir=tmp_path, offline=True)
+def test_leaderboard_falls_back_to_the_synthetic_world_and_says_so(tmp_path: Path) -> None:
+    done = _recloop("leaderboard", data_dir=tmp_path, offline=True)
     assert done.returncode == 0, done.stderr
     assert "synthetic world, because ml-100k is unavailable" in _words(done.stderr)
     assert "synthetic" in done.stdout

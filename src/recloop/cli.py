@@ -9,9 +9,11 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 
+from recloop.agents.commands import register_bench as register_bench_attribution
 from recloop.cascade.commands import register as register_bench_cascade
 from recloop.console import choice, leaderboard_table, metrics_table, progress_bar
 from recloop.knowledge.commands import register as register_forbidden
+from recloop.loop.commands import register as register_loop
 from recloop.recsys.data import DEFAULT_IMPLICIT_THRESHOLD
 from recloop.recsys.datadir import DataUnavailableError
 from recloop.recsys.datasets import DATASET_NAMES
@@ -153,13 +155,13 @@ def _eval_workspace(workspace: Path, candidate: str | None, as_json: bool) -> No
     out.print(metrics_table(report))
 
 
-@app.command("demo")
-def demo_command(
+@app.command("leaderboard")
+def leaderboard_command(
     data: Annotated[str, typer.Option(help="Dataset (synthetic when unreachable).")] = "ml-100k",
     k: Annotated[int, typer.Option(min=1)] = 10,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """The main job: until the agent loop lands, the leaderboard of the reference models."""
+    """The reference recommenders side by side on one split (synthetic data if unreachable)."""
     with err.status("evaluating the reference recommenders"):
         rows, note = run_leaderboard(choice(data, DATASET_NAMES, "dataset"), MODEL_NAMES, k, seed)
     err.print(note)
@@ -170,7 +172,11 @@ register_workspace(app)
 register_sim(app)
 register_forbidden(app)
 register_analyze(app)
-register_bench_cascade(app)
+bench = typer.Typer(help="Benchmarks of recloop's own machinery.", no_args_is_help=True)
+app.add_typer(bench, name="bench")
+register_bench_cascade(app)  # joins the `bench` group above
+register_bench_attribution(bench)
+register_loop(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -181,6 +181,11 @@ class FaultConfig(_Frozen):
     traffic-spike   mid-test, `spike_multiplier` x a day's users arrive: new, low-intent users
     bots            `bot_share` of the base are bots: `bot_sessions` a day, clicking any item
                     with probability `bot_click`, never consuming, never leaving
+
+    One knob is a size alone, off at 0: `treatment_churn_logit` shifts the return logit of users
+    served the treatment (a change that pleases in the session but drives users away, e.g.
+    pushier notifications shipped with a better ranker): a guardrail harm that a gain on the
+    primary metric can hide.
     """
 
     enabled: frozenset[FaultName] = frozenset()
@@ -197,6 +202,9 @@ class FaultConfig(_Frozen):
     bot_share: float = Field(default=0.01, gt=0.0, lt=1.0, description="bots per user in the base")
     bot_sessions: float = Field(default=20.0, gt=0.0, description="sessions per day of a bot")
     bot_click: float = Field(default=0.3, gt=0.0, lt=1.0, description="P(click) of a bot per item")
+    treatment_churn_logit: float = Field(
+        default=0.0, le=0.0, description="return logit shift of users served the treatment"
+    )
 
     def __contains__(self, name: object) -> bool:
         return name in self.enabled

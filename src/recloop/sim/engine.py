@@ -51,6 +51,7 @@ class Scenario:
     max_sessions_per_day: int
     bot_click: float
     item_ids: np.ndarray  # raw id of each item index, for the tables
+    retention_shift: np.ndarray | None = None  # float32 per policy: return logit shift
 
     @property
     def total_days(self) -> int:
@@ -249,9 +250,14 @@ class Engine:
 
     def _retain(self, today: _Day) -> None:
         st, pop = self.state, self.population
-        visitors = today.user[today.round == 0]
+        first = today.round == 0
+        visitors = today.user[first]
+        shift = self.scenario.retention_shift
         stay = today.churn_draw[visitors] < return_probability(
-            st.satisfaction[visitors], pop.loyalty[visitors], self.scenario.response
+            st.satisfaction[visitors],
+            pop.loyalty[visitors],
+            self.scenario.response,
+            None if shift is None else shift[today.policy[first]],
         )
         leave = visitors[~(stay | pop.bot[visitors])]
         st.alive[leave] = False

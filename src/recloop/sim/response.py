@@ -129,14 +129,20 @@ def novelty(previous_exposures: np.ndarray, lift: float, exposures: float) -> np
 
 
 def return_probability(
-    recent_satisfaction: np.ndarray, loyalty: np.ndarray, config: ResponseConfig
+    recent_satisfaction: np.ndarray,
+    loyalty: np.ndarray,
+    config: ResponseConfig,
+    shift: np.ndarray | None = None,
 ) -> np.ndarray:
-    """P(a user comes back after an active day) from her recent satisfaction and habit."""
+    """P(a user comes back after an active day) from her recent satisfaction and habit
+    (`shift`: a per-user logit shift, the `treatment_churn_logit` knob)."""
     logit = (
         config.retention_intercept
         + config.retention_activity * loyalty
         + config.retention_slope * recent_satisfaction
     )
+    if shift is not None:
+        logit = logit + shift
     return expit(logit)
 
 

@@ -117,4 +117,5 @@ def _scenario(config: SimConfig, pool: CandidatePool, truth: GroundTruth) -> Sce
         max_sessions_per_day=config.traffic.max_sessions_per_day,
         bot_click=config.faults.bot_click,
         item_ids=np.asarray(truth.train.item_ids, np.int64),
+        retention_shift=np.array([0.0, config.faults.treatment_churn_logit], np.float32),
     )

@@ -1,0 +1,161 @@
+"""The Evaluation agent's records: its pre-registered plan, each daily look, and its outcome.
+
+`EvaluationPlan` is saved with every outcome it produced: the metrics and margins of the
+decision rule (the same rule `recloop analyze` applies), the ramp, and the stopping rule.
+`OnlineAttribution` is the knowledge asset the loop learns from: the change that was tested,
+the analysis at the stop look (`stats.Attribution`: effects with intervals on every metric, CUPED,
+SRM, novelty, seasonality, segments), why and when the test stopped, the samples it used against
+the planned horizon, and a plain-language explanation written by templates from the numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from recloop.stats.analysis import DEFAULT_PRIMARY, make_settings
+from recloop.stats.attribution import AnalysisSettings, Attribution
+from recloop.stats.decision import Verdict
+from recloop.stats.sequential import DEFAULT_TUNING
+
+StopReason = Literal["srm", "guardrail_harm", "primary_harm", "decisive_ship", "horizon",
+                     "data_ends"]  # fmt: skip
+STOP_MESSAGES: dict[str, str] = {
+    "srm": "the sample-ratio check failed: assignment or logging is broken, no effect can be "
+    "trusted",
+    "guardrail_harm": "a guardrail is significantly worse than control (rollback)",
+    "primary_harm": "the primary metric is significantly worse than control",
+    "decisive_ship": "the always-valid intervals show a significant gain on the primary metric "
+    "with every guardrail non-inferior",
+    "horizon": "the planned horizon was reached",
+    "data_ends": "the tables end before the planned horizon: the test is still running",
+}
+EARLY_STOPS = frozenset({"srm", "guardrail_harm", "primary_harm", "decisive_ship"})
+DEFAULT_ONLINE_GUARDRAILS = ("return_rate:0.03",)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EvaluationPlan(_Frozen):
+    """The online stage's pre-registered analysis and stopping rule.
+
+    Every look uses always-valid (sequential) inference, so looking daily is safe. Vetoes (SRM,
+    a harmful guardrail, a significantly worse primary) stop the test on any day; a ship stops
+    it only from `min_ship_day` on (a full weekly cycle by default, so a weekday pattern or an
+    early novelty lift cannot carry the decision). The ramp's shares before the final one are
+    `ramp` ((test day, share of all users in the test)); the final share follows from the
+    treatment's traffic fraction (see `online_sim.ramp_schedule`).
+    """
+
+    primary: tuple[str, ...] = DEFAULT_PRIMARY
+    guardrails: tuple[str, ...] = DEFAULT_ONLINE_GUARDRAILS
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    min_ship_day: int = Field(default=6, ge=0, description="earliest test day a ship may stop on")
+    ramp: tuple[tuple[int, float], ...] = ((0, 0.01), (1, 0.1))
+    pre_days: int = Field(default=14, ge=0, description="pre-period days read for CUPED")
+    cuped: bool = True
+
+    def settings(self, alpha: float | None = None) -> AnalysisSettings:
+        """The analysis settings of every look (sequential inference, the default tuning N*)."""
+        return make_settings(
+            self.primary, self.guardrails, alpha=self.alpha if alpha is None else alpha,
+            inference="sequential", tuning=DEFAULT_TUNING, cuped=self.cuped,
+            pre_days=self.pre_days,
+        )  # fmt: skip
+
+
+class LookSummary(_Frozen):
+    """One daily look, as the agent saw it."""
+
+    day: int
+    ramp_share: float | None
+    units: int
+    decision: Verdict
+    primary_effect: float | None  # relative effect of the first primary metric
+    primary_ci: tuple[float, float] | None
+    srm_p_value: float | None
+    guardrails_harmful: tuple[str, ...]
+
+
+class Stop(_Frozen):
+    """When the test stopped and why."""
+
+    day: int
+    reason: StopReason
+    early: bool
+    horizon_days: int
+
+    @property
+    def message(self) -> str:
+        return STOP_MESSAGES[self.reason]
+
+
+class Samples(_Frozen):
+    """Units the decision used against the units the planned fixed horizon would expose."""
+
+    used: int
+    planned: int
+
+    @property
+    def saved_share(self) -> float:
+        return 0.0 if self.planned == 0 else 1.0 - self.used / self.planned
+
+
+class OnlineAttribution(_Frozen):
+    """The structured attribution of one online test (see the module docstring)."""
+
+    change_summary: str
+    experiment: str
+    source: str
+    decision: Verdict
+    plan: EvaluationPlan
+    stop: Stop
+    samples: Samples
+    looks: tuple[LookSummary, ...]
+    analysis: Attribution  # the look the decision was made at
+    explanation: str
+
+    @property
+    def cuped_gain(self) -> dict[str, float]:
+        """Variance removed by CUPED, per metric where it was applied."""
+        return {name: m.cuped.variance_reduction for name, m in self.analysis.metrics.items()
+                if m.cuped.applied}  # fmt: skip
+
+    def report(self) -> dict[str, Any]:
+        """JSON-ready dict for the ledger (the analysis under `"analysis"`)."""
+        data = self.model_dump(mode="json", exclude={"analysis"})
+        data["analysis"] = self.analysis.report()
+        data["stop"]["message"] = self.stop.message
+        data["samples"]["saved_share"] = self.samples.saved_share
+        data["cuped_gain"] = self.cuped_gain
+        return data
+
+
+class OnlineOutcome(_Frozen):
+    """What the loop gets back: the decision, its attribution, and (simulated) the truth."""
+
+    decision: Verdict
+    attribution: OnlineAttribution
+    tables: str | None = None  # where the experiment's tables are (None: not kept)
+    truth: dict[str, Any] | None = None  # the simulator oracle's true effects, when simulated
+
+
+def explain_stop(a: OnlineAttribution) -> str:
+    """Template sentences on the test's course, put before the analysis' own explanation."""
+    s, n = a.stop, a.samples
+    course = (f"stopped early on test day {s.day} of {s.horizon_days}" if s.early
+              else f"ran to test day {s.day} of {s.horizon_days}")  # fmt: skip
+    lines = [
+        f"Change tested: {a.change_summary or '(no summary given)'}.",
+        f"The test {course}: {s.message}.",
+        f"It used {n.used:,} units of the {n.planned:,} the full horizon exposes"
+        + (f" ({n.saved_share:.0%} fewer)." if s.early and n.planned else "."),
+    ]
+    gains = a.cuped_gain
+    if gains:
+        best = max(gains, key=lambda k: gains[k])
+        lines.append(f"CUPED removed {gains[best]:.0%} of the variance of {best}.")
+    return " ".join(lines)

@@ -1,0 +1,168 @@
+"""What the loop has done in a workspace: the funnel, the leaderboard, launches, the gain.
+
+Everything is read from the ledger: where each finished experiment stopped and why (the closing
+transition's payload), the offline primary metric against the champion of its time, the online
+decision and lift, and the launches that moved the champion.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from recloop.ledger import Experiment, Ledger
+
+FUNNEL_STAGES = (
+    "proposed",
+    "forbidden",
+    "develop",
+    "structural",
+    "semantic",
+    "local",
+    "offline",
+    "approval",
+    "online",
+    "launched",
+)
+REACHED = {
+    "proposed": 0,
+    "forbidden_check": 1,
+    "developed": 2,
+    "structural": 3,
+    "semantic": 4,
+    "local": 5,
+    "offline": 6,
+    "awaiting_approval": 7,
+    "online": 8,
+    "decided": 8,
+    "launched": 9,
+}
+
+
+@dataclass
+class Row:
+    """One experiment on the leaderboard."""
+
+    experiment: str
+    family: str
+    level: str
+    state: str
+    stopped_at: str
+    cause: str
+    offline_champion: float | None = None
+    offline_candidate: float | None = None
+    offline_difference: float | None = None
+    online_decision: str | None = None
+    online_lift: float | None = None
+
+
+@dataclass
+class Status:
+    """The funnel, the leaderboard, the launches and the champion's gain."""
+
+    primary_metric: str
+    experiments: int
+    finished: int
+    funnel: dict[str, int] = field(default_factory=dict)  # passed each stage
+    stopped: dict[str, dict[str, int]] = field(default_factory=dict)  # stage -> cause -> count
+    leaderboard: list[Row] = field(default_factory=list)
+    launched: list[Row] = field(default_factory=list)
+    pending_approvals: int = 0
+    offline_start: float | None = None
+    offline_now: float | None = None
+    online_gain: float | None = None  # compounded relative lift of the launches
+
+    @property
+    def offline_gain(self) -> float | None:
+        if self.offline_start in (None, 0.0) or self.offline_now is None:
+            return None
+        assert self.offline_start is not None
+        return self.offline_now / self.offline_start - 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["offline_gain"] = self.offline_gain
+        return data
+
+
+def workspace_status(ledger: Ledger, primary_metric: str) -> Status:
+    experiments = ledger.experiments()
+    status = Status(
+        primary_metric=primary_metric,
+        experiments=len(experiments),
+        finished=sum(e.is_finished for e in experiments),
+    )
+    reached: Counter[int] = Counter()
+    for experiment in experiments:
+        row = _row(ledger, experiment, primary_metric)
+        status.leaderboard.append(row)
+        reached[_depth(ledger, experiment)] += 1
+        if experiment.state == "closed":
+            status.stopped.setdefault(row.stopped_at, Counter())[row.cause] += 1
+        if experiment.state == "launched":
+            status.launched.append(row)
+    status.funnel = {
+        stage: sum(n for depth, n in reached.items() if depth >= i)
+        for i, stage in enumerate(FUNNEL_STAGES)
+    }
+    status.stopped = {k: dict(v) for k, v in status.stopped.items()}
+    status.leaderboard.sort(key=lambda r: -(r.offline_difference or float("-inf")))
+    status.pending_approvals = len(ledger.approvals(status="pending"))
+    _gains(status, ledger)
+    return status
+
+
+def _depth(ledger: Ledger, experiment: Experiment) -> int:
+    """How far the experiment got (an index in `FUNNEL_STAGES`)."""
+    deepest = 0
+    for entry in ledger.history(experiment):
+        to = entry.payload.get("to")
+        if to in REACHED:
+            deepest = max(deepest, REACHED[to])
+    return deepest
+
+
+def _row(ledger: Ledger, experiment: Experiment, primary: str) -> Row:
+    proposal = ledger.get_proposal(experiment.proposal_id)
+    history = ledger.history(experiment)
+    last = history[-1].payload.get("payload", {}) if history else {}
+    closed = experiment.state == "closed"
+    row = Row(
+        experiment=experiment.key,
+        family=proposal.family,
+        level=proposal.level,
+        state=experiment.state,
+        stopped_at=str(last.get("stage", "")) if closed else "",
+        cause=str(last.get("cause", "")) if closed else "",
+    )
+    for metric in ledger.metrics(experiment, kind="offline"):
+        if metric.name == primary:
+            row.offline_candidate = metric.value
+            row.offline_champion = metric.payload.get("champion")
+            row.offline_difference = metric.payload.get("difference")
+    decision = ledger.get_decision(experiment)
+    if decision is not None:
+        row.online_decision = decision.outcome
+        lift = decision.rule_outcome.get("primary_lift")
+        row.online_lift = float(lift) if isinstance(lift, int | float) else None
+    return row
+
+
+def _gains(status: Status, ledger: Ledger) -> None:
+    measured = [r for r in status.leaderboard if r.offline_champion is not None]
+    first = min(measured, key=lambda r: _created(ledger, r.experiment), default=None)
+    status.offline_start = None if first is None else first.offline_champion
+    status.offline_now = status.offline_start
+    if status.launched:
+        last = max(status.launched, key=lambda r: _created(ledger, r.experiment))
+        status.offline_now = last.offline_candidate
+        gain = 1.0
+        for row in status.launched:
+            gain *= 1.0 + (row.online_lift or 0.0)
+        status.online_gain = gain - 1.0
+
+
+def _created(ledger: Ledger, key: str) -> int:
+    experiment = ledger.find_experiment(key)
+    return 0 if experiment is None else experiment.id

@@ -1,0 +1,84 @@
+"""The attribution benchmark: rates from a hand-checkable table, and a tiny real run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from recloop.agents.bench_attribution import BenchCase, fixed_horizon_units, run_bench, summarize
+from recloop.agents.bench_scenarios import MIX, designs, label_truth
+
+
+def _case(index: int, kind: str, truth: str, decision: str, **extra: Any) -> BenchCase:
+    row: dict[str, Any] = {
+        "index": index, "kind": kind, "truth": truth, "true_effect": 0.0, "true_guardrail": 0.0,
+        "decision": decision, "stop_reason": "horizon", "stop_day": 13, "samples_used": 100,
+        "samples_planned": 100, "primary_sd": 1.0, "control_mean": 1.0, "guardrail_sd": 0.4,
+        "guardrail_mean": 0.8, "cuped_reduction": 0.2,
+    }  # fmt: skip
+    return BenchCase(**(row | extra))
+
+
+TABLE = [
+    _case(0, "aa", "null", "inconclusive"),
+    _case(1, "aa", "null", "ship"),  # a false ship
+    _case(2, "large+", "beneficial", "ship", true_effect=0.2, samples_used=50),
+    _case(3, "large+", "beneficial", "inconclusive", true_effect=0.2),
+    _case(4, "srm", "beneficial", "no_ship", stop_reason="srm", samples_used=20),
+    _case(5, "srm", "beneficial", "ship"),  # missed SRM: also a false ship
+    _case(6, "novelty", "null", "inconclusive"),
+    _case(7, "guardrail", "guardrail_harm", "no_ship", stop_reason="guardrail_harm"),
+    _case(8, "large-", "harmful", "no_ship", cuped_reduction=0.0),
+]
+
+
+def test_rates_from_a_hand_checked_table() -> None:
+    s = summarize(TABLE)
+    assert s["n"] == 9
+    assert s["confusion"]["null"] == {"ship": 1, "no_ship": 0, "inconclusive": 2}
+    assert s["confusion"]["beneficial"] == {"ship": 2, "no_ship": 1, "inconclusive": 1}
+    # not beneficial: 0, 1, 4, 5 (SRM), 6 (novelty), 7, 8 -> 7 tests, ships 1 and 5
+    assert s["false_ship_rate"] == pytest.approx(2 / 7)
+    assert s["srm_detection_rate"] == pytest.approx(1 / 2)
+    assert s["novelty_only_ship_rate"] == 0.0
+    assert s["guardrail_harm_ship_rate"] == 0.0
+    assert s["power"]["large+"]["power"] == 0.5
+    assert s["power"]["large+"]["samples_used"] == 75.0
+    assert s["samples_used_share"] == pytest.approx((100 * 7 + 50 + 20) / 900)
+    assert s["cuped_variance_reduction"] == pytest.approx(0.2 * 8 / 9)
+    fixed = fixed_horizon_units(TABLE[2], 0.5, 0.05, 0.03)
+    assert s["power"]["large+"]["fixed_horizon_samples"] == fixed
+    assert s["power"]["large+"]["saving_vs_fixed"] == pytest.approx(1 - 75 / fixed)
+
+
+def test_rates_are_none_without_cases() -> None:
+    s = summarize([])
+    assert s["false_ship_rate"] is None and s["srm_detection_rate"] is None
+
+
+def test_designs_cycle_through_the_mix() -> None:
+    made = designs(len(MIX) + 1)
+    assert [d.kind for d in made] == [*MIX, MIX[0]]
+    assert made[6].faults.enabled == {"srm-assignment"}
+
+
+def test_truth_labels() -> None:
+    def truth(settled: float, guard: float) -> dict[str, Any]:
+        return {"metrics": {
+            "p": {"control": 1.0, "effect_without_novelty": settled, "se_without_novelty": 0.01},
+            "g": {"relative_effect": guard},
+        }}  # fmt: skip
+
+    assert label_truth(truth(0.05, 0.0), "p", "g", 0.03)[0] == "beneficial"
+    assert label_truth(truth(0.01, 0.0), "p", "g", 0.03)[0] == "null"
+    assert label_truth(truth(-0.05, 0.0), "p", "g", 0.03)[0] == "harmful"
+    assert label_truth(truth(0.05, -0.05), "p", "g", 0.03)[0] == "guardrail_harm"
+
+
+def test_a_tiny_real_run() -> None:
+    cases = run_bench(2, workers=1, daily_users=1_000)
+    assert [c.kind for c in cases] == ["aa", "small+"]
+    assert cases[0].truth == "null" and cases[0].decision != "ship"
+    assert all(0 < c.samples_used <= c.samples_planned for c in cases)
+    assert summarize(cases)["n"] == 2
