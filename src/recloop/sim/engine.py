@@ -45,7 +45,7 @@ class Scenario:
     response: ResponseConfig
     day_multipliers: np.ndarray  # float64 per day
     shock: np.ndarray  # float32 per day: click and satisfaction logit shift
-    novelty_lift: np.ndarray  # float32 per policy: 0 for a policy that did not change
+    novelty_lift: np.ndarray  # float32 (policy, persona): 0 where the slate did not change
     pre_days: int
     start_second: int  # epoch seconds of day 0's midnight (UTC)
     max_sessions_per_day: int
@@ -204,7 +204,8 @@ class Engine:
         slot = rank[r, j] - 1
         col = cols[r, j]
         uu, pr = u[r], persona[r]
-        lift = novelty(st.novel_exposures[u], 1.0, cfg.novelty_exposures) * sc.novelty_lift[policy]
+        scale = sc.novelty_lift[policy, persona]
+        lift = novelty(st.novel_exposures[u], 1.0, cfg.novelty_exposures) * scale
         logit = pool.click_logit[pr, col] + pop.bias[uu] + sc.shock[day] + lift[r]
         if cfg.fatigue > 0:
             logit -= cfg.fatigue * np.log1p(st.views[uu, col])
@@ -228,7 +229,7 @@ class Engine:
         st.satisfaction[u] = cfg.memory * st.satisfaction[u] + (1 - cfg.memory) * (
             session_satisfaction
         )
-        st.novel_exposures[u] += sc.novelty_lift[policy] > 0
+        st.novel_exposures[u] += scale > 0
         now = (today.second[idx] - sc.start_second) / SECONDS_PER_DAY  # days since day 0
         gap = now - st.last_visit[u]  # NaN for a first visit
         st.last_visit[u] = now

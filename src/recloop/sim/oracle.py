@@ -92,7 +92,7 @@ def estimate_truth(world: PreparedWorld, progress: StageProgress | None = None) 
     units = np.flatnonzero(assigned)
     control, treatment = control.take(units), treatment.take(units)
     effects = {m.name: paired_effect(m, control, treatment) for m in METRICS}
-    if world.scenario.novelty_lift[1] > 0:
+    if world.scenario.novelty_lift[1].any():
         settled = run("oracle: treatment, no novelty", 1, settled=True)[0].take(units)
         without = {m.name: paired_effect(m, control, settled) for m in METRICS}
     else:

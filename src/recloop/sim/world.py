@@ -98,6 +98,23 @@ def treatment_novelty(config: SimConfig) -> float:
     return 0.0 if config.is_aa else config.response.novelty_lift
 
 
+def novelty_by_persona(config: SimConfig, pool: CandidatePool) -> np.ndarray:
+    """Novelty lift per (policy, persona): the treatment's lift times the share of its slate that
+    is new to the persona (not in the control's slate); the restyled novelty-only slate counts
+    as wholly new.
+
+    A change that leaves a user's list as it was shows that user nothing new, so it earns no
+    novelty lift: a no-op candidate must not look like a win.
+    """
+    size = config.response.slate_size
+    control, treatment = pool.columns[0, :, :size], pool.columns[1, :, :size]
+    seen_before = (treatment[:, :, None] == control[:, None, :]).any(axis=2)
+    changed = 1.0 if "novelty-only" in config.faults else 1.0 - seen_before.mean(axis=1)
+    lift = np.zeros((2, pool.columns.shape[1]), np.float32)
+    lift[1] = treatment_novelty(config) * changed
+    return lift
+
+
 def _scenario(config: SimConfig, pool: CandidatePool, truth: GroundTruth) -> Scenario:
     start = config.start
     start_second = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
@@ -111,7 +128,7 @@ def _scenario(config: SimConfig, pool: CandidatePool, truth: GroundTruth) -> Sce
             config.traffic, config.total_days, start.weekday(), config.seed
         ),
         shock=shock,
-        novelty_lift=np.array([0.0, treatment_novelty(config)], np.float32),
+        novelty_lift=novelty_by_persona(config, pool),
         pre_days=config.pre_days,
         start_second=start_second,
         max_sessions_per_day=config.traffic.max_sessions_per_day,
