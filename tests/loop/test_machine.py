@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from recloop.ledger import Ledger
-from recloop.loop import machine as machine_module
+from recloop.loop import cascade_step
 from recloop.loop.runner import RunSettings, run_loop
 
 CHAIN = [
@@ -89,7 +89,7 @@ def test_a_step_repeated_after_a_crash_finds_its_own_work(
     """The transition after the structural stage fails once (a crash after the work): the
     repeat reads the recorded stage run instead of running the stage again."""
     runs: list[str] = []
-    real_run, real_transition = machine_module.run_stage, Ledger.transition
+    real_run, real_transition = cascade_step.run_stage, Ledger.transition
     crashed: list[bool] = []
 
     def counting_run(stage, submission, context):  # type: ignore[no-untyped-def]
@@ -102,7 +102,7 @@ def test_a_step_repeated_after_a_crash_finds_its_own_work(
             raise KeyboardInterrupt("killed between the work and the write")
         return real_transition(self, experiment, from_state, to_state, *a, **k)
 
-    monkeypatch.setattr(machine_module, "run_stage", counting_run)
+    monkeypatch.setattr(cascade_step, "run_stage", counting_run)
     monkeypatch.setattr(Ledger, "transition", crashing_transition)
     with pytest.raises(KeyboardInterrupt):
         run_loop(

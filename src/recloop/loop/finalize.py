@@ -14,7 +14,7 @@ from recloop.agents import CatalogueBrainstormer, Outcome
 from recloop.agents.outcome import Reached
 from recloop.knowledge import FailureRecord, record_failure, workspace_champion
 from recloop.ledger import Experiment
-from recloop.loop.machine import Machine, _remove_worktree
+from recloop.loop.machine import Machine
 from recloop.loop.memory import LoopAgentState, save_state
 
 FINALIZE = "loop.finalize"
@@ -50,7 +50,7 @@ def finalize(
     """Clean up after a finished experiment; return the agents' state after learning."""
     if is_finalized(machine, experiment):
         return state
-    _remove_worktree(machine, experiment.key)
+    machine.remove_worktree(experiment.key)
     info = closing(machine, experiment)
     _remember_failure(machine, experiment, info)
     if experiment.key not in state.learned:

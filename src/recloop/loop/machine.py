@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from recloop.agents import CatalogueDeveloper, Developer, DevelopResult
-from recloop.cascade import CascadeContext, Submission, Verdict, run_stage
-from recloop.cascade.runner import default_stages
-from recloop.cascade.verdict import Evidence
+from recloop.cascade import CascadeContext
 from recloop.knowledge import KnowledgeStore, check_proposal, workspace_champion
 from recloop.knowledge import Proposal as Idea
-from recloop.ledger import Candidate, Experiment, Ledger, MetricValue, StaleStateError, State
+from recloop.ledger import Candidate, Experiment, Ledger, StaleStateError, State
 from recloop.loop import approvals
+from recloop.loop.cascade_step import run_cascade_stage
 from recloop.loop.launch import launch_candidate
 from recloop.loop.online import OnlineEvaluator
 from recloop.workspace.errors import GitError
@@ -117,6 +116,11 @@ class Machine:
         payload = {"stage": stage, "cause": cause, "sentence": sentence, **extra}
         return self.move(experiment, "closed", payload)
 
+    def remove_worktree(self, name: str) -> None:
+        """Remove the candidate's worktree, if there is one."""
+        with contextlib.suppress(GitError):
+            self.candidates.remove(name)
+
 
 def advance(machine: Machine, key: str, *, launch: bool = False) -> Experiment:
     """Step the experiment until it is finished, parked, or (without `launch`) decided."""
@@ -149,7 +153,7 @@ def step(machine: Machine, experiment: Experiment) -> Experiment:
     if state == "forbidden_check":
         return _develop(machine, experiment)
     if state in AFTER:
-        return _cascade_stage(machine, experiment, AFTER[state])
+        return run_cascade_stage(machine, experiment, AFTER[state])
     if state == "offline":
         return _ask_online_gate(machine, experiment)
     if state == "awaiting_approval":
@@ -187,7 +191,7 @@ def _develop(machine: Machine, experiment: Experiment) -> Experiment:
     if candidate is None:
         result = _developed(machine, experiment)
         if not result.ok:
-            _remove_worktree(machine, experiment.key)
+            machine.remove_worktree(experiment.key)
             failure = result.failure
             cause = failure.cause if failure else "develop-failed"
             sentence = failure.message if failure else "the developer made no commit"
@@ -225,87 +229,9 @@ def _developed(machine: Machine, experiment: Experiment) -> DevelopResult:
             risk=idea.risk,
         )
     if existing is not None or machine.candidates.worktrees_dir.joinpath(name).exists():
-        _remove_worktree(machine, name)
+        machine.remove_worktree(name)
     assert machine.developer is not None
     return machine.developer.develop(machine.idea(experiment), machine.candidates.create(name))
-
-
-def _cascade_stage(machine: Machine, experiment: Experiment, stage: State) -> Experiment:
-    candidate = machine.candidate(experiment)
-    assert candidate is not None, "a developed experiment has its candidate"
-    verdict = _recorded_verdict(machine, experiment, candidate, stage)
-    if verdict is None:
-        verdict = _run_stage(machine, experiment, candidate, stage)
-    if verdict.outcome == "pass":
-        payload: dict[str, Any] = {"cause": verdict.cause}
-        if stage == "structural":
-            payload["commit"] = verdict.evidence.details.get("commit")
-        return machine.move(experiment, stage, payload)
-    if stage != "offline":
-        _remove_worktree(machine, experiment.key)
-    return machine.close(
-        experiment, stage, verdict.cause, verdict.sentence, verdict=verdict.outcome
-    )
-
-
-def _recorded_verdict(
-    machine: Machine, experiment: Experiment, candidate: Candidate, stage: str
-) -> Verdict | None:
-    for run in machine.ledger.stage_runs(experiment, candidate=candidate):
-        if run.stage == stage:
-            outcome = "pass" if run.verdict == "pass" else run.verdict
-            return Verdict(
-                stage=cast(Any, stage),
-                outcome=cast(Any, outcome),
-                cause=run.cause or "passed",
-                sentence=run.sentence,
-                evidence=Evidence.model_validate(run.evidence),
-            )
-    return None
-
-
-def _run_stage(
-    machine: Machine, experiment: Experiment, candidate: Candidate, stage: str
-) -> Verdict:
-    idea = machine.idea(experiment)
-    submission = Submission(
-        name=experiment.key,
-        patch=candidate.diff,
-        proposal_family=idea.family,
-        proposal_params=dict(idea.parameters),
-    )
-    if stage == "structural":
-        _remove_worktree(machine, experiment.key)  # the developer's; structural makes its own
-    chosen = next(s for s in default_stages() if s.name == stage)
-    verdict = run_stage(chosen, submission, machine.context())
-    machine.ledger.record_stage_run(
-        experiment,
-        candidate,
-        stage,
-        verdict=verdict.outcome,
-        sentence=verdict.sentence,
-        cause=verdict.cause,
-        evidence=verdict.evidence.model_dump(mode="json"),
-        wall_seconds=verdict.cost.wall_seconds,
-        cpu_seconds=verdict.cost.cpu_seconds,
-    )
-    if stage == "offline" and verdict.evidence.metrics:
-        values = {
-            row.metric: MetricValue(
-                row.candidate,
-                payload={
-                    "champion": row.champion,
-                    "difference": row.difference,
-                    "role": row.role,
-                    "ci_low": row.ci_low,
-                    "ci_high": row.ci_high,
-                    "status": row.status,
-                },
-            )
-            for row in verdict.evidence.metrics
-        }
-        machine.ledger.record_metrics(experiment, candidate, "offline", values)
-    return verdict
 
 
 def _ask_online_gate(machine: Machine, experiment: Experiment) -> Experiment:
@@ -372,7 +298,7 @@ def _launch(machine: Machine, experiment: Experiment) -> Experiment:
     machine.ledger.append_audit(
         "champion.move", f"experiment:{experiment.id}", moved, experiment=experiment
     )
-    _remove_worktree(machine, experiment.key)
+    machine.remove_worktree(experiment.key)
     return launched
 
 
@@ -401,7 +327,7 @@ def _stale(machine: Machine, experiment: Experiment) -> bool:
 
 
 def _close_stale(machine: Machine, experiment: Experiment) -> Experiment:
-    _remove_worktree(machine, experiment.key)
+    machine.remove_worktree(experiment.key)
     return machine.close(
         experiment,
         experiment.state,
@@ -409,8 +335,3 @@ def _close_stale(machine: Machine, experiment: Experiment) -> Experiment:
         "the champion moved after the cascade judged this candidate; its "
         "gains were measured against a champion that is gone",
     )
-
-
-def _remove_worktree(machine: Machine, name: str) -> None:
-    with contextlib.suppress(GitError):
-        machine.candidates.remove(name)

@@ -39,6 +39,22 @@ def index_builder(source: PythonSource) -> str | None:
     return None
 
 
+def index_swapped(view: CodeView, class_name: str, build: str) -> bool:
+    """Whether the candidates module defines `class_name` and `Recommender.fit` builds the
+    index with `<...>.<build>` (`build` as `EaseIndex.build`)."""
+    module = view.python(view.locate(INDEX_CLASS))
+    builder = index_builder(view.python(view.locate(FIT))) or ""
+    return module.has(class_name) and builder.endswith(build)
+
+
+def index_swap_files(view: CodeView, applied: bool) -> tuple[str, ...]:
+    """The files an index swap edits: the candidates module, and the pipeline until applied."""
+    candidates = view.locate(INDEX_CLASS)
+    if applied:
+        return (candidates,)
+    return tuple(sorted({candidates, view.locate(FIT)}))
+
+
 def swap_index(view: CodeView, build: str, args: str) -> dict[str, str]:
     """The pipeline file with the index built by `<candidates alias>.<build>(<args>)`.
 

@@ -16,7 +16,13 @@ from typing import ClassVar
 
 from recloop.agents.space import Scalar, Space, float_param
 from recloop.agents.transform import CodeView, Params, Transformation
-from recloop.agents.transforms._pipeline import FIT, INDEX_CLASS, index_builder, swap_index
+from recloop.agents.transforms._pipeline import (
+    FIT,
+    INDEX_CLASS,
+    index_swap_files,
+    index_swapped,
+    swap_index,
+)
 from recloop.knowledge.proposal import Family
 
 CLASS = "SimilarityIndex"
@@ -64,9 +70,7 @@ class ItemSimilarity(Transformation):
         return {"shrink": 10.0, "alpha": 0.5}
 
     def applied(self, view: CodeView) -> bool:
-        module = view.python(view.locate(INDEX_CLASS))
-        builder = index_builder(view.python(view.locate(FIT))) or ""
-        return module.has(CLASS) and builder.endswith(f"{CLASS}.{BUILD}")
+        return index_swapped(view, CLASS, f"{CLASS}.{BUILD}")
 
     def current(self, view: CodeView) -> dict[str, Scalar] | None:
         if not self.applied(view):
@@ -78,10 +82,7 @@ class ItemSimilarity(Transformation):
         return {"shrink": float(shrink), "alpha": float(alpha)}
 
     def files(self, view: CodeView) -> tuple[str, ...]:
-        candidates = view.locate(INDEX_CLASS)
-        if self.applied(view):
-            return (candidates,)
-        return tuple(sorted({candidates, view.locate(FIT)}))
+        return index_swap_files(view, self.applied(view))
 
     def edit(self, view: CodeView, params: Params) -> dict[str, str]:
         path = view.locate(INDEX_CLASS)
