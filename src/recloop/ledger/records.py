@@ -16,6 +16,18 @@ Json = dict[str, Any]
 R = TypeVar("R")
 
 
+class _Removable:
+    """A record a person can remove or that can expire (its fields are the subclass's own)."""
+
+    __slots__ = ()
+    expires_at: dt.datetime | None
+    removed_at: dt.datetime | None
+
+    def active_at(self, at: dt.datetime) -> bool:
+        """Not removed and not expired at `at`."""
+        return self.removed_at is None and (self.expires_at is None or self.expires_at > at)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Proposal:
     id: int
@@ -167,7 +179,7 @@ class KnowledgeAsset:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class FailureRecord:
+class FailureRecord(_Removable):
     id: int
     stage_run_id: int
     experiment_id: int
@@ -184,13 +196,9 @@ class FailureRecord:
     removed_at: dt.datetime | None
     removed_reason: str | None
 
-    def active_at(self, at: dt.datetime) -> bool:
-        """Not removed and not expired at `at`."""
-        return _active(self.removed_at, self.expires_at, at)
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class ForbiddenDirection:
+class ForbiddenDirection(_Removable):
     id: int
     signature: str
     scope: str
@@ -202,10 +210,6 @@ class ForbiddenDirection:
     removed_by: str | None
     removed_at: dt.datetime | None
     removed_reason: str | None
-
-    def active_at(self, at: dt.datetime) -> bool:
-        """Not removed and not expired at `at`."""
-        return _active(self.removed_at, self.expires_at, at)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -269,9 +273,3 @@ def from_row(cls: type[R], row: object, **extra: Any) -> R:
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     values = {name: extra[name] if name in extra else getattr(row, name) for name in names}
     return cls(**values)
-
-
-def _active(
-    removed_at: dt.datetime | None, expires_at: dt.datetime | None, at: dt.datetime
-) -> bool:
-    return removed_at is None and (expires_at is None or expires_at > at)
