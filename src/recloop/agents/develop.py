@@ -32,10 +32,8 @@ from typing import Literal, Protocol, get_args, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.agents.risk import ChangeScope, risk_level
-from recloop.agents.source import SourceEditError
 from recloop.agents.space import Scalar, check_values
-from recloop.agents.tomledit import ConfigEditError
-from recloop.agents.transform import CodeView, Transformation, TransformError
+from recloop.agents.transform import EDIT_ERRORS, CodeView, Transformation
 from recloop.agents.transforms import Catalogue, default_catalogue
 from recloop.knowledge.proposal import Proposal
 from recloop.workspace.errors import GitError, PatchRejectedError
@@ -124,7 +122,7 @@ class CatalogueDeveloper:
         }
         try:
             edits = transformation.edit(view, params)
-        except (TransformError, SourceEditError, ConfigEditError) as exc:
+        except EDIT_ERRORS as exc:
             return self._failed(candidate, "edit-failed", str(exc))
         before = {path: view.read(path) for path in edits}
         changed = {path: text for path, text in edits.items() if before[path] != text}

@@ -30,6 +30,7 @@ from typing import ClassVar
 
 from recloop.agents.source import PythonSource, SourceEditError
 from recloop.agents.space import Scalar, Space
+from recloop.agents.tomledit import ConfigEditError
 from recloop.knowledge.proposal import Family
 from recloop.workspace.manifest import Manifest
 from recloop.workspace.repomap import RepoMap, build_repo_map
@@ -39,6 +40,11 @@ Params = Mapping[str, Scalar]
 
 class TransformError(ValueError):
     """A transformation cannot produce its change on this checkout; the message says why."""
+
+
+# everything that means "this transformation cannot edit this checkout"; callers catch these
+# together instead of every helper translating the lower layers' errors
+EDIT_ERRORS = (TransformError, SourceEditError, ConfigEditError)
 
 
 class CodeView:
@@ -57,10 +63,7 @@ class CodeView:
         text = self.read(path)
         if text is None:
             raise TransformError(f"{path} does not exist")
-        try:
-            return PythonSource(text, path)
-        except SourceEditError as exc:
-            raise TransformError(str(exc)) from exc
+        return PythonSource(text, path)
 
     @cached_property
     def repo_map(self) -> RepoMap:
@@ -108,7 +111,7 @@ class Transformation(ABC):
             for qualname in self.requires:
                 view.locate(qualname)
             self.files(view)
-        except TransformError as exc:
+        except EDIT_ERRORS as exc:
             return str(exc)
         return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from recloop.agents.source import PythonSource, SourceEditError, assigns_to, bound_names, calls
+from recloop.agents.source import PythonSource, assigns_to, bound_names, calls
 from recloop.agents.transform import CodeView, TransformError, module_alias
 
 INDEX_CLASS = "CooccurrenceIndex"
@@ -22,12 +22,9 @@ RULES_CALL = "apply_rules"
 
 def index_statement(source: PythonSource) -> ast.stmt:
     """The statement of `Recommender.fit` that builds the candidate index."""
-    try:
-        return source.find_statement(
-            FIT, lambda s: assigns_to(s, INDEX_TARGET), f"assignment of {INDEX_TARGET}"
-        )
-    except SourceEditError as exc:
-        raise TransformError(str(exc)) from exc
+    return source.find_statement(
+        FIT, lambda s: assigns_to(s, INDEX_TARGET), f"assignment of {INDEX_TARGET}"
+    )
 
 
 def index_builder(source: PythonSource) -> str | None:
@@ -83,14 +80,11 @@ def swap_index(view: CodeView, build: str, args: str) -> dict[str, str]:
 
 def rules_statement(source: PythonSource) -> ast.stmt:
     """The `return ...apply_rules(...)` statement that ends `Recommender._recommend_batch`."""
-    try:
-        return source.find_statement(
-            BATCH,
-            lambda s: isinstance(s, ast.Return) and bool(calls(s, RULES_CALL)),
-            f"return of {RULES_CALL}(...)",
-        )
-    except SourceEditError as exc:
-        raise TransformError(str(exc)) from exc
+    return source.find_statement(
+        BATCH,
+        lambda s: isinstance(s, ast.Return) and bool(calls(s, RULES_CALL)),
+        f"return of {RULES_CALL}(...)",
+    )
 
 
 def batch_names(source: PythonSource) -> set[str]:

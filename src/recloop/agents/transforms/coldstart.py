@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from recloop.agents.source import SourceEditError
 from recloop.agents.space import Scalar, Space, int_param
-from recloop.agents.transform import CodeView, Params, Transformation, TransformError
+from recloop.agents.transform import CodeView, Params, Transformation
 from recloop.agents.transforms._pipeline import (
     BATCH,
     calls_in_batch,
@@ -73,18 +72,15 @@ class ColdStartFallback(Transformation):
     def edit(self, view: CodeView, params: Params) -> dict[str, str]:
         path = self.files(view)[0]
         source = view.python(path)
-        try:
-            if not self.applied(view):
-                statement = (
-                    f"scores = {FUNCTION}(scores, np.diff(history.indptr), blocked, "
-                    "data.item_popularity)"
-                )
-                source.insert_before_statement(rules_statement(source), statement)
-                if not source.has(FUNCTION):
-                    source.insert_after("Recommender", FALLBACK_FUNCTION)
-            source.set_constant(THRESHOLD, int(params["min_history"]), "interactions")
-        except SourceEditError as exc:
-            raise TransformError(str(exc)) from exc
+        if not self.applied(view):
+            statement = (
+                f"scores = {FUNCTION}(scores, np.diff(history.indptr), blocked, "
+                "data.item_popularity)"
+            )
+            source.insert_before_statement(rules_statement(source), statement)
+            if not source.has(FUNCTION):
+                source.insert_after("Recommender", FALLBACK_FUNCTION)
+        source.set_constant(THRESHOLD, int(params["min_history"]), "interactions")
         return {path: source.text}
 
     def hypothesis(self, params: Params) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from recloop.agents.source import PythonSource, SourceEditError, calls
+from recloop.agents.source import PythonSource, calls
 from recloop.agents.space import Scalar, Space, float_param
 from recloop.agents.transform import CodeView, Params, Transformation, TransformError
 from recloop.knowledge.proposal import Family
@@ -90,10 +90,7 @@ class PopularityDebias(Transformation):
             source.replace_expression(value, wrapped)
             if not source.has(FUNCTION):
                 source.insert_after(FEATURES, DEBIAS_FUNCTION)
-        try:
-            source.set_constant(PENALTY, float(params["beta"]), "personal score / popularity**beta")
-        except SourceEditError as exc:
-            raise TransformError(str(exc)) from exc
+        source.set_constant(PENALTY, float(params["beta"]), "personal score / popularity**beta")
         return {path: source.text}
 
     def hypothesis(self, params: Params) -> str:

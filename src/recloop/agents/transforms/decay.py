@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from recloop.agents.source import PythonSource, SourceEditError, assigns_to, calls
+from recloop.agents.source import PythonSource, assigns_to, calls
 from recloop.agents.space import Scalar, Space, float_param
 from recloop.agents.transform import CodeView, Params, Transformation, TransformError
 from recloop.knowledge.proposal import Family
@@ -42,14 +42,11 @@ def history_position_weights(train: TrainingLog, half_life: float) -> np.ndarray
 
 
 def _weights_statement(source: PythonSource) -> ast.stmt:
-    try:
-        return source.find_statement(
-            PREPARE,
-            lambda s: isinstance(s, ast.Assign) and assigns_to(s, WEIGHTS),
-            f"assignment of {WEIGHTS!r}",
-        )
-    except SourceEditError as exc:
-        raise TransformError(str(exc)) from exc
+    return source.find_statement(
+        PREPARE,
+        lambda s: isinstance(s, ast.Assign) and assigns_to(s, WEIGHTS),
+        f"assignment of {WEIGHTS!r}",
+    )
 
 
 class HistoryDecay(Transformation):
@@ -93,10 +90,7 @@ class HistoryDecay(Transformation):
             source.insert_after_statement(_weights_statement(source), statement)
             if not source.has(FUNCTION):
                 source.insert_after(PREPARE, POSITION_FUNCTION)
-        try:
-            source.set_constant(HALF_LIFE, float(params["half_life"]), "interactions; 0: off")
-        except SourceEditError as exc:
-            raise TransformError(str(exc)) from exc
+        source.set_constant(HALF_LIFE, float(params["half_life"]), "interactions; 0: off")
         return {path: source.text}
 
     def hypothesis(self, params: Params) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from recloop.agents.source import PythonSource, SourceEditError, assigns_to
+from recloop.agents.source import PythonSource, assigns_to
 from recloop.agents.space import Scalar, Space, float_param
 from recloop.agents.tomledit import get_value, set_values
 from recloop.agents.transform import (
@@ -158,14 +158,11 @@ class MmrDiversity(Transformation):
         strength = float(params["strength"])
         toml = config_file(view)
         out: dict[str, str] = {}
-        try:
-            if not self.applied(view):
-                out.update(self._code(view))
-            out[toml] = set_values(
-                view.read(toml) or "", {KEY: strength}, {KEY: "MMR over genres: 0 off, 1 max"}
-            )
-        except SourceEditError as exc:
-            raise TransformError(str(exc)) from exc
+        if not self.applied(view):
+            out.update(self._code(view))
+        out[toml] = set_values(
+            view.read(toml) or "", {KEY: strength}, {KEY: "MMR over genres: 0 off, 1 max"}
+        )
         return out
 
     def _code(self, view: CodeView) -> dict[str, str]:
