@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
@@ -93,9 +94,14 @@ class AgentsPart(LedgerCore):
         return self._select(LLMCall, query)
 
     def llm_usage(
-        self, *, experiment: ExperimentRef | None = None, agent: str | None = None
+        self,
+        *,
+        experiment: ExperimentRef | None = None,
+        agent: str | None = None,
+        since: dt.datetime | None = None,
     ) -> LLMUsage:
-        """Calls, tokens and cost summed over the ledger, an experiment and/or an agent."""
+        """Calls, tokens and cost summed over the ledger, an experiment, an agent and/or the
+        calls recorded at or after `since` (a run's start, by the ledger's clock)."""
         query = select(
             func.count(LLMCallRow.id),
             func.coalesce(func.sum(LLMCallRow.tokens_in), 0),
@@ -106,6 +112,8 @@ class AgentsPart(LedgerCore):
             query = query.where(LLMCallRow.experiment_id == ref_id(experiment))
         if agent is not None:
             query = query.where(LLMCallRow.agent == agent)
+        if since is not None:
+            query = query.where(LLMCallRow.created_at >= since)
         with self._read() as session:
             calls, tokens_in, tokens_out, cost = session.execute(query).one()
         return LLMUsage(int(calls), int(tokens_in), int(tokens_out), float(cost))

@@ -251,13 +251,26 @@ class AutonomyPolicy(_Section):
 
 
 class LLMSettings(_Section):
-    """The language model agents use; `provider = "none"` runs the non-LLM agents only."""
+    """The language model agents use; `provider = "none"` runs the non-LLM agents only.
 
-    provider: str = "none"
+    `openai` is any OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp's server, hosted APIs)
+    at `base_url`. Prices are USD per million tokens, for the ledger's cost accounting.
+    `recloop.agents.llm` resolves these settings (environment overrides) and uses them.
+    """
+
+    provider: Literal["none", "openai", "anthropic"] = "none"
     model: str | None = None
+    base_url: str | None = None
     api_key_env: str | None = None  # the NAME of the variable holding the key, never the key
+    timeout_seconds: float = Field(default=60.0, gt=0.0)
+    max_retries: int = Field(default=2, ge=0)  # transport retries, with backoff
+    max_output_attempts: int = Field(default=3, ge=1)  # re-asks when output does not validate
+    max_output_tokens: int | None = Field(default=None, ge=1)  # per reply
+    price_in_per_mtok: float = Field(default=0.0, ge=0.0)
+    price_out_per_mtok: float = Field(default=0.0, ge=0.0)
     max_tokens_per_experiment: int = Field(default=50_000, ge=1)
-    max_cost_usd: float | None = Field(default=None, gt=0.0)
+    max_tokens_per_run: int | None = Field(default=None, ge=1)
+    max_cost_usd: float | None = Field(default=None, gt=0.0)  # per run
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
 
     @field_validator("api_key_env")
