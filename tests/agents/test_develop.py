@@ -133,4 +133,9 @@ def test_the_causes_are_listed_once() -> None:
         "nothing-changed",
         "patch-rejected",
         "git-failed",
+        "llm-failed",
+        "budget-exhausted",
+        "repair-exhausted",
+        "steps-exhausted",
+        "check-failed",
     )

@@ -22,6 +22,11 @@ Failure causes (`DevelopFailure.cause`):
     nothing-changed   the edit left every file as it was (the champion already is the proposal)
     patch-rejected    the path policy refused a file (the rejections are in the message)
     git-failed        committing failed
+    llm-failed        the LLM could not be used (unreachable, timed out, replies never valid)
+    budget-exhausted  an LLM token or cost budget ran out (the run stops on it)
+    repair-exhausted  the LLM's diffs were rejected by the checks after every repair attempt
+    steps-exhausted   the LLM used all its turns without proposing a diff that passed
+    check-failed      recloop's checks could not judge the LLM's diff (a harness error)
 """
 
 from __future__ import annotations
@@ -49,6 +54,11 @@ DevelopCause = Literal[
     "nothing-changed",
     "patch-rejected",
     "git-failed",
+    "llm-failed",
+    "budget-exhausted",
+    "repair-exhausted",
+    "steps-exhausted",
+    "check-failed",
 ]
 DEVELOP_CAUSES: tuple[str, ...] = get_args(DevelopCause)
 AGENT_NAME = "catalogue"

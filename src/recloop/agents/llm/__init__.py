@@ -28,8 +28,10 @@ or, without editing the manifest, with `RECLOOP_LLM_PROVIDER`, `RECLOOP_LLM_BASE
 `provider = "anthropic"` needs `pip install 'recloop[anthropic]'`.
 """
 
+from recloop.agents.llm.brainstorm import LLMBrainstormConfig, LLMBrainstormer
 from recloop.agents.llm.budget import BudgetRemaining, LLMBudget
 from recloop.agents.llm.client import LLMClient, LLMReply, Usage, render_messages
+from recloop.agents.llm.develop import DEVELOP_PLAYBOOK, LLMDeveloper
 from recloop.agents.llm.errors import (
     BudgetExhausted,
     LLMBadOutput,
@@ -38,24 +40,48 @@ from recloop.agents.llm.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from recloop.agents.llm.playbook import (
+    BRAINSTORMER,
+    DEVELOPER,
+    PLAYBOOKS,
+    BatchReport,
+    PlaybookKeeper,
+    ran_with,
+    tag,
+)
+from recloop.agents.llm.reflect import PlaybookEdit, Trajectory, read_trajectory
 from recloop.agents.llm.scripted import ScriptedLLMServer, ScriptedReply
 from recloop.agents.llm.settings import LLMConfig, resolve_llm
 
 __all__ = [
+    "BRAINSTORMER",
+    "DEVELOPER",
+    "DEVELOP_PLAYBOOK",
+    "PLAYBOOKS",
+    "BatchReport",
     "BudgetExhausted",
     "BudgetRemaining",
     "LLMBadOutput",
+    "LLMBrainstormConfig",
+    "LLMBrainstormer",
     "LLMBudget",
     "LLMClient",
     "LLMConfig",
     "LLMConfigError",
+    "LLMDeveloper",
     "LLMError",
     "LLMReply",
     "LLMTimeout",
     "LLMUnavailable",
+    "PlaybookEdit",
+    "PlaybookKeeper",
     "ScriptedLLMServer",
     "ScriptedReply",
+    "Trajectory",
     "Usage",
+    "ran_with",
+    "read_trajectory",
     "render_messages",
     "resolve_llm",
+    "tag",
 ]
