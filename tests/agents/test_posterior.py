@@ -49,3 +49,22 @@ def test_thompson_sampling_prefers_the_family_with_the_better_record() -> None:
 def test_the_posterior_round_trips_through_json() -> None:
     posterior = FamilyPosterior(discount=0.9).update("a", PASS)
     assert FamilyPosterior.model_validate_json(posterior.model_dump_json()) == posterior
+
+
+def test_canonical_json_and_counts_are_what_the_ledger_keeps() -> None:
+    posterior = FamilyPosterior(discount=0.5).update("a", PASS).update("b", FAIL)
+    text = posterior.canonical_json()
+    assert " " not in text and text.startswith('{"discount":0.5,"families":{"a":')
+    assert FamilyPosterior.model_validate_json(text) == posterior
+    assert posterior.model_copy().canonical_json() == text  # equal posteriors, equal text
+    assert posterior.counts() == {
+        "outcomes": 2,
+        "successes": 0.5,  # a's success, discounted once by b's update
+        "failures": 1.0,
+        "families": {
+            "a": {"successes": 0.5, "failures": 0.0, "outcomes": 1},
+            "b": {"successes": 0.0, "failures": 1.0, "outcomes": 1},
+        },
+    }
+    assert posterior.success_rate == 0.5 / 1.5
+    assert FamilyPosterior().success_rate == 0.0

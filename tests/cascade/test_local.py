@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from recloop.cascade import causes
@@ -25,6 +28,7 @@ CHAMPION = LocalMeasurement(
     peak_memory_mb=100.0,
     wall_seconds=0.4,
     cpu_seconds=0.35,
+    reported={"fit_seconds": 0.05, "recommend_seconds": 0.03},
 )
 
 
@@ -94,3 +98,67 @@ def test_a_sound_candidate_passes_with_its_cost_table(
     assert (verdict.outcome, verdict.cause) == ("pass", causes.PASSED), verdict.sentence
     assert {r.status for r in verdict.evidence.metrics} == {"ok"}
     assert LocalStage().run(candidate, corpus_context).cause == causes.NOT_MATERIALIZED
+
+
+LIAR = """
+
+import time as _time
+
+_honest = _time.monotonic
+_time.perf_counter = lambda: 0.0  # the harness's clock stands still: every phase "takes" 0 s
+_time.process_time = lambda: 0.0
+_build = build_recommender
+
+
+class _Slow:
+    def __init__(self):
+        self.inner = _build()
+
+    def fit(self, train):
+        self.inner.fit(train)
+        return self
+
+    def recommend(self, users, k, exclude_seen=True):
+        until = _honest() + 0.3
+        while _honest() < until:
+            pass
+        return self.inner.recommend(users, k, exclude_seen=exclude_seen)
+
+
+def build_recommender():
+    return _Slow()
+"""
+
+
+def test_a_candidate_lying_about_its_timing_is_judged_by_the_parents_clock(
+    corpus_context: CascadeContext, tmp_path: Path
+) -> None:
+    """It stops the child's clock and spends 0.3 s in every recommend pass: the child reports
+    0 s, the parent measures the passes and the latency guardrail rejects it."""
+    liar = tmp_path / "liar"
+    shutil.copytree(corpus_context.champion_checkout(), liar, ignore=shutil.ignore_patterns(".git"))
+    with (liar / "movierec" / "pipeline.py").open("a", encoding="utf-8") as module:
+        module.write(LIAR)
+    run = measure_local(liar, corpus_context, 60)
+    assert run.cause is None and run.measurement is not None, run.sentence
+    measured = run.measurement
+    assert measured.reported == {"fit_seconds": 0.0, "recommend_seconds": 0.0}  # the lie
+    assert 0.3 <= measured.recommend_seconds < 0.3 + 0.5  # each pass, on the parent's clock
+    champion = corpus_context.champion().local
+    assert champion.recommend_seconds < 0.15
+    _, problem = judge_costs(measured, champion, corpus_context)
+    assert problem is not None and problem[0] == causes.COST_GUARDRAIL
+    assert "latency_ms_per_1k_users" in problem[1]
+    believed = measured.model_copy(update=measured.reported)
+    assert judge_costs(believed, champion, corpus_context)[1] is None  # the lie would pass
+
+
+def test_the_parents_figures_agree_with_an_honest_childs(corpus_context: CascadeContext) -> None:
+    run = measure_local(corpus_context.champion_checkout(), corpus_context, 60)
+    assert run.measurement is not None
+    m = run.measurement
+    # the parent's pass is a mean of the passes seen from outside: never below the child's
+    # fastest, and within polling and scheduling noise of it on an honest child
+    assert m.reported["recommend_seconds"] - 0.01 <= m.recommend_seconds
+    assert m.recommend_seconds < 3 * m.reported["recommend_seconds"] + 0.05
+    assert abs(m.fit_seconds - m.reported["fit_seconds"]) < 0.05

@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 from recloop.knowledge.champion import Champion, workspace_champion
 from recloop.knowledge.commands import parse_param, register
 from recloop.knowledge.failures import FailureRecord
-from recloop.knowledge.pattern import NumericRange, ValueSet
+from recloop.knowledge.forbidden import forbid
+from recloop.knowledge.ledger_store import workspace_store
+from recloop.knowledge.pattern import NumericRange, Pattern, ValueSet
 from recloop.knowledge.promotion import record_failure
-from recloop.knowledge.store import workspace_store
+from recloop.knowledge.store import JsonFileStore
 
 MakeFailure = Callable[..., FailureRecord]
 
@@ -219,3 +221,18 @@ def test_a_single_number_forbids_its_log_bucket() -> None:
     name, region = parse_param("neighbours=200")
     assert name == "neighbours" and isinstance(region, NumericRange)
     assert (region.low, region.high) == (pytest.approx(2**7.25), pytest.approx(2**7.75))
+
+
+def test_an_old_json_store_is_imported_and_the_command_says_so(
+    app: typer.Typer, runner: CliRunner, tmp_path: Path, now: datetime
+) -> None:
+    direction = forbid(Pattern(family="time-decay"), origin="person", by="a", reason="r", now=now)
+    JsonFileStore(tmp_path / ".recloop" / "knowledge.json").add(direction)
+    listed = runner.invoke(app, ["forbidden", "list", "-w", str(tmp_path), "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert "imported 0 failure record(s) and 1 forbidden direction(s)" in listed.stderr
+    payload = json.loads(listed.stdout)
+    assert payload["store"].endswith(".recloop/ledger.db")
+    assert [d["id"] for d in payload["directions"]] == [direction.id]
+    again = runner.invoke(app, ["forbidden", "list", "-w", str(tmp_path)])
+    assert again.exit_code == 0 and "imported" not in again.stderr

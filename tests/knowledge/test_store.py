@@ -1,13 +1,15 @@
-"""Stores: the same behaviour in memory and in a JSON file; the file survives crashes."""
+"""Stores: the same behaviour in memory, in a JSON file and in the ledger; the file survives
+crashes; concurrent writers lose nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from recloop.knowledge.champion import Champion
 from recloop.knowledge.failures import FailureRecord
 from recloop.knowledge.forbidden import Expiry, ForbiddenDirection, Scope, forbid
+from recloop.knowledge.ledger_store import workspace_store
 from recloop.knowledge.pattern import Pattern, condition_for
 from recloop.knowledge.store import (
     CorruptStoreError,
@@ -24,17 +27,20 @@ from recloop.knowledge.store import (
     MemoryStore,
     StoreError,
     UnknownIdError,
-    workspace_store,
 )
 
 MakeFailure = Callable[..., FailureRecord]
 
 
-@pytest.fixture(params=["memory", "json"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> KnowledgeStore:
+@pytest.fixture(params=["memory", "json", "ledger"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[KnowledgeStore]:
     if request.param == "memory":
-        return MemoryStore()
-    return workspace_store(tmp_path)
+        yield MemoryStore()
+    elif request.param == "json":
+        yield JsonFileStore(tmp_path / ".recloop" / "knowledge.json")
+    else:
+        with workspace_store(tmp_path) as ledger_store:
+            yield ledger_store
 
 
 def decay(now: datetime, champion: Champion, **fields: object) -> ForbiddenDirection:
@@ -224,25 +230,56 @@ def test_a_corrupt_store_is_reported_and_never_overwritten(
         store.list()
 
 
-def test_concurrent_writers_lose_nothing(tmp_path: Path, make_failure: MakeFailure) -> None:
-    path = tmp_path / "knowledge.json"
+CHILD = """
+import json, sys
+from pathlib import Path
+from recloop.knowledge.failures import FailureRecord
+from recloop.knowledge.forbidden import ForbiddenDirection
+from recloop.knowledge.ledger_store import workspace_store
+from recloop.knowledge.store import JsonFileStore
+
+kind, where, barrier, failures, directions = sys.argv[1:]
+store = JsonFileStore(where) if kind == "json" else workspace_store(where)
+Path(barrier + ".ready").touch()
+while not Path(barrier).exists():
+    pass
+for raw in json.loads(failures):
+    store.add_failure(FailureRecord.model_validate_json(raw))
+for raw in json.loads(directions):
+    store.add(ForbiddenDirection.model_validate_json(raw))
+"""
+
+
+@pytest.mark.parametrize("kind", ["json", "ledger"])
+def test_concurrent_writers_lose_nothing(
+    tmp_path: Path, kind: str, make_failure: MakeFailure, now: datetime, champion: Champion
+) -> None:
+    where = tmp_path / "knowledge.json" if kind == "json" else tmp_path
     failures = [make_failure() for _ in range(16)]
-    scripts = []
-    for half in (failures[:8], failures[8:]):
-        payload = json.dumps([f.model_dump_json() for f in half])
-        scripts.append(
-            "import json\n"
-            "from recloop.knowledge.failures import FailureRecord\n"
-            "from recloop.knowledge.store import JsonFileStore\n"
-            f"store = JsonFileStore({str(path)!r})\n"
-            f"for raw in json.loads({payload!r}):\n"
-            "    store.add_failure(FailureRecord.model_validate_json(raw))\n"
+    pattern = Pattern(family="time-decay")
+    directions = [
+        forbid(pattern, origin="person", by="a", reason="r", now=now + timedelta(seconds=i),
+               scope=Scope(kind="champion", champion=f"{i:07x}"))
+        for i in range(16)
+    ]  # fmt: skip
+    children = []
+    for half in (slice(0, 8), slice(8, 16)):
+        barrier = tmp_path / f"go-{half.start}"
+        args = [
+            json.dumps([f.model_dump_json() for f in failures[half]]),
+            json.dumps([d.model_dump_json() for d in directions[half]]),
+        ]
+        command = [sys.executable, "-c", CHILD, kind, str(where), str(barrier), *args]
+        children.append((subprocess.Popen(command), barrier))
+    for child, barrier in children:  # both open their store, then start at once
+        while not barrier.with_suffix(".ready").exists():
+            assert child.poll() is None, "a writer died before it started"
+    for _, barrier in children:
+        barrier.touch()
+    assert [child.wait(timeout=120) for child, _ in children] == [0, 0]
+    with contextlib.ExitStack() as stack:
+        reader: KnowledgeStore = (
+            JsonFileStore(where) if kind == "json" else stack.enter_context(workspace_store(where))
         )
-    children = [subprocess.Popen([sys.executable, "-c", s]) for s in scripts]
-    assert [c.wait(timeout=120) for c in children] == [0, 0]
-    assert {f.id for f in JsonFileStore(path).failures()} == {f.id for f in failures}
-
-
-def test_the_workspace_store_lives_under_dot_recloop(tmp_path: Path) -> None:
-    assert workspace_store(tmp_path).path == tmp_path / ".recloop" / "knowledge.json"
-    assert workspace_store(tmp_path).list() == []  # no file yet: an empty store
+        assert {f.id for f in reader.failures()} == {f.id for f in failures}
+        assert reader.list() == directions

@@ -3,7 +3,14 @@ from typing import Any
 
 import pytest
 
-from recloop.ledger import Candidate, Experiment, Ledger, NotFoundError, StageRun
+from recloop.ledger import (
+    Candidate,
+    Experiment,
+    ForbiddenDirectionWrite,
+    Ledger,
+    NotFoundError,
+    StageRun,
+)
 
 ATTRIBUTION = {
     "change": "time-decay weighting, half-life 30 days",
@@ -157,3 +164,56 @@ def _days(n: int) -> Any:
     import datetime as dt
 
     return dt.timedelta(days=n)
+
+
+def test_failures_kept_by_key_once_with_or_without_a_stage_run(
+    ledger: Ledger, clock: Any, rejected: StageRun, experiment: Experiment
+) -> None:
+    at = clock.now
+    args: dict[str, Any] = {
+        "stage": "semantic", "cause": "returns-seen-items", "family": "time-decay",
+        "signature": "sg-1", "scope": "workspace", "payload": {"record": {"n": 1}},
+        "created_at": at,
+    }  # fmt: skip
+    loose, created = ledger.keep_failure("fr-00000001", **args)
+    assert created and loose.key == "fr-00000001"
+    assert (loose.stage_run_id, loose.experiment_id) == (None, None)
+    again, created = ledger.keep_failure("fr-00000001", **{**args, "payload": {"other": 2}})
+    assert not created and again == loose  # the first one stands
+    linked, _ = ledger.keep_failure("fr-00000002", **args, experiment_key=experiment.key)
+    assert (linked.experiment_id, linked.stage_run_id) == (experiment.id, rejected.id)
+    third, _ = ledger.keep_failure("fr-00000003", **args, experiment_key=experiment.key)
+    assert third.stage_run_id is None  # that stage run already has its failure record
+    assert [f.key for f in ledger.failures(include_inactive=True)] == [
+        "fr-00000001",
+        "fr-00000002",
+        "fr-00000003",
+    ]
+
+
+def test_directions_are_read_changed_and_written_in_one_transaction(
+    ledger: Ledger, clock: Any
+) -> None:
+    def write(row_id: int | None, reason: str, removed: bool = False) -> ForbiddenDirectionWrite:
+        return ForbiddenDirectionWrite(
+            id=row_id, signature="fd-1", scope="workspace", reason=reason, created_by="alice",
+            payload={"v": reason}, created_at=clock.now, expires_at=None,
+            removed_by="bob" if removed else None, removed_at=clock.now if removed else None,
+            removed_reason="why" if removed else None, action="forbidden.test",
+        )  # fmt: skip
+
+    [new] = ledger.write_forbidden_directions(lambda rows: [write(None, "one")], signature="fd-1")
+    seen: list[list[Any]] = []
+
+    def refuse(rows: list[Any]) -> list[ForbiddenDirectionWrite]:
+        seen.append(rows)
+        raise ValueError("refused after a look")
+
+    with pytest.raises(ValueError, match="refused"):
+        ledger.write_forbidden_directions(refuse)
+    assert seen == [[new]]
+    [removed] = ledger.write_forbidden_directions(lambda rows: [write(rows[0].id, "two", True)])
+    assert removed.id == new.id and removed.removed_by == "bob" and removed.payload == {"v": "two"}
+    assert ledger.forbidden_directions() == []  # removed: not active
+    actions = [e.action for e in ledger.audit_log(subject=f"forbidden:{new.id}")]
+    assert actions == ["forbidden.test", "forbidden.test"]

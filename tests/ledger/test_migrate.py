@@ -11,6 +11,18 @@ from recloop.ledger.engine import create_ledger_engine
 from recloop.ledger.migrate import MIGRATIONS, alembic_config, current, head, upgrade
 from recloop.ledger.models import Base
 
+_SEED_0001 = """
+INSERT INTO proposals VALUES (1, 'p', 'f', 't', 'h', 'L1', 's', '{}', '{}', '2026-11-25 09:00:00');
+INSERT INTO experiments VALUES (1, 'e', 1, 'closed', 3, NULL, '{}', '2026-11-25 09:00:00',
+    '2026-11-25 09:00:00');
+INSERT INTO candidates VALUES (1, 1, 'c', 'b', NULL, NULL, '', '{}', '2026-11-25 09:00:00');
+INSERT INTO stage_runs VALUES (1, 1, 1, 'local', 1, 'reject', 'slow', 's', '{}', 1.0, 1.0,
+    '2026-11-25 09:00:00');
+INSERT INTO failure_records (id, stage_run_id, experiment_id, candidate_id, stage, cause, family,
+    signature, scope, payload, created_at) VALUES (1, 1, 1, 1, 'local', 'slow', 'f', 'sig',
+    'workspace', '{}', '2026-11-25 09:00:00');
+"""
+
 
 @pytest.fixture
 def engine(ledger_url: str) -> Iterator[Engine]:
@@ -79,4 +91,23 @@ def test_a_schema_from_a_newer_recloop_is_refused(ledger_url: str, engine: Engin
 def test_the_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS / "env.py").is_file()
     assert (MIGRATIONS / "script.py.mako").is_file()
-    assert sorted(p.name for p in (MIGRATIONS / "versions").glob("0*.py"))[0].startswith(head())
+    assert sorted(p.name for p in (MIGRATIONS / "versions").glob("0*.py"))[-1].startswith(head())
+
+
+def test_a_0001_ledger_upgrades_and_keeps_its_failure_records(ledger_url: str) -> None:
+    engine = create_ledger_engine(make_url(ledger_url))
+    try:
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+        with engine.begin() as connection:
+            for statement in filter(str.strip, _SEED_0001.split(";")):
+                connection.execute(text(statement))
+            assert current(connection) == "0001"
+    finally:
+        engine.dispose()
+    with Ledger.open(url=ledger_url) as ledger:  # migrates to head
+        [old] = ledger.failures(include_inactive=True)
+        assert (old.key, old.stage_run_id, old.signature, old.stage) == (None, 1, "sig", "local")
+        assert ledger.audit_log() == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +96,57 @@ def test_approving_what_is_not_waiting_is_an_error(workspace: Path) -> None:
         _app(), ["approve", "nope", "--by", "ana", "--workspace", str(workspace)]
     )
     assert result.exit_code == 2 and "no experiment" in result.output
+
+
+APPROVER = Path(__file__).with_name("approver.py")
+
+
+@pytest.mark.parametrize(
+    ("answers", "end"),
+    [(["online=approve", "launch=approve"], "launched"), (["online=reject"], "closed")],
+)
+def test_a_run_that_waits_picks_up_answers_from_another_process(
+    workspace: Path, helpers: Any, answers: list[str], end: str
+) -> None:
+    """A person answers with `recloop approve`/`reject` while the run waits: the run moves the
+    experiment on (or finalizes its closing) promptly, instead of leaving it parked."""
+    start = helpers.main_commit(workspace)
+    key, ws = "ease-ranking-t0", str(workspace)
+    person = subprocess.Popen([sys.executable, str(APPROVER), ws, key, *answers])
+    try:
+        settings = RunSettings(experiments=1, wait_approvals=4.0, poll_seconds=0.1)
+        report = run_loop(workspace, settings, evaluator_factory=lambda: helpers.Scripted("ship"))
+        assert person.wait(timeout=60) == 0
+    finally:
+        if person.poll() is None:
+            person.kill()
+            person.wait()
+    assert report.parked == [] and report.finished == [key]
+    assert report.launched == ([key] if end == "launched" else [])
+    assert (helpers.main_commit(workspace) != start) is (end == "launched")
+    with Ledger.open(workspace) as ledger:
+        experiment = ledger.experiments()[0]
+        given = {a.gate: a for a in ledger.approvals(experiment=experiment)}
+        moves = {h.payload["to"]: h.at for h in ledger.history(experiment)}
+    assert experiment.state == end
+    assert {a.decided_by for a in given.values()} == {"ana"}
+    for gate, state in (("online", "online"), ("launch", "launched")):
+        if state in moves:
+            decided_at = given[gate].decided_at
+            assert decided_at is not None
+            assert (moves[state] - decided_at).total_seconds() < 5  # picked up at once
+    helpers.check_invariants(workspace)
+
+
+def test_a_run_waits_for_answers_only_as_long_as_it_is_told(workspace: Path, helpers: Any) -> None:
+    settings = RunSettings(experiments=1, wait_approvals=0.02, poll_seconds=0.1)
+    notes: list[str] = []
+    started = time.monotonic()
+    report = run_loop(
+        workspace, settings, evaluator_factory=lambda: helpers.Scripted(), notify=notes.append
+    )
+    waited = time.monotonic() - started
+    assert report.parked == ["ease-ranking-t0"]
+    assert any(n.startswith("waiting up to 0.02 min") for n in notes)
+    assert any("no answer came in time" in n for n in notes)
+    assert waited >= 1.2

@@ -54,6 +54,31 @@ def test_inputs_in_and_files_out(tmp_path: Path) -> None:
     assert result.ok and result.outputs == {"answer": b"42"}
 
 
+def test_a_timeline_is_timed_on_the_parents_clock(tmp_path: Path) -> None:
+    """The child writes a phase, fakes its own clock, waits 0.4 s and writes another: the
+    parent's times are 0.4 s apart whatever the child's clock says."""
+
+    def command(scratch: Scratch) -> list[str]:
+        path = scratch.out / "phase"
+        code = (
+            "import os, time\n"
+            "def say(word):\n"
+            f"    open('{path}.tmp', 'w').write(word); os.replace('{path}.tmp', '{path}')\n"
+            "say('one'); time.perf_counter = lambda: 0.0; time.sleep(0.4); say('two')\n"
+            "time.sleep(0.1)\n"
+        )
+        return _python(code)
+
+    result = run_command(tmp_path, command, FAST, timeline="phase")
+    assert result.ok, result.stderr_tail
+    said = [word for _, word in result.timeline]
+    assert said == ["one", "two"]
+    (first, _), (second, _) = result.timeline
+    assert 0.3 <= second - first < 1.5  # the child claims 0: its clock is frozen
+    assert second <= result.wall_seconds
+    assert run_command(tmp_path, command, FAST).timeline == []  # only when asked
+
+
 def test_the_environment_is_scrubbed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_TOKEN", "hunter2")
     result = run_command(tmp_path, _python("import os; print(sorted(os.environ))"), FAST)

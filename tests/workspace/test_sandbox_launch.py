@@ -151,7 +151,8 @@ def test_the_launcher_kills_the_child_at_the_deadline(tmp_path: Path, isolate: b
     )
     report, final = _lines(ended)
     assert final["timed_out"] is True and final["exit_code"] == -9
-    assert 0.9 < final["wall_seconds"] < 2 and time.monotonic() - started < 4
+    # the deadline counts the launcher's own set-up too, so the child may run a little under 1 s
+    assert 0.5 < final["wall_seconds"] < 2 and time.monotonic() - started < 4
     assert (report == {}) is not isolate
 
 

@@ -1,9 +1,11 @@
 """What the non-LLM agents remember between runs: the family posterior and every family's trials.
 
-One pydantic model, so the ledger can store its versions and a run can be resumed from it.
-Until the ledger does, `save_memory` writes it as JSON (atomically: a temporary file in the same
-folder, fsynced, renamed over the old one) and `load_memory` reads it back; the default place
-is `<workspace>/.recloop/agents/memory.json`.
+One pydantic model, so a run can be resumed from it. `save_memory` writes it as JSON
+(atomically: a temporary file in the same folder, fsynced, renamed over the old one) and
+`load_memory` reads it back; the default place is `<workspace>/.recloop/agents/memory.json`.
+The posterior's versions are also the ledger's playbook versions of `PLAYBOOK_AGENT`, the
+source of truth the loop rebuilds the posterior from (`recloop.loop.memory`); the Optuna
+search states live only here.
 """
 
 from __future__ import annotations

@@ -10,18 +10,24 @@ Thompson sampling, Raj & Kalyani 2017).
 
 The posterior is the non-LLM form of harness evolution: it changes what the agent does from what
 happened. It is an immutable, versioned pydantic model: `update` returns the next version,
-which the ledger stores, so every proposal can be traced to the posterior that ranked it.
+which the loop writes to the ledger as a playbook version of agent `PLAYBOOK_AGENT` (text: the
+posterior as canonical JSON; payload: its outcome counts), so every proposal can be traced to
+the posterior that ranked it.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.agents.outcome import Outcome
+
+PLAYBOOK_AGENT = "catalogue-brainstormer"
+"""The agent whose playbook versions in the ledger are the family posterior's versions."""
 
 
 class FamilyRecord(BaseModel):
@@ -81,6 +87,27 @@ class FamilyPosterior(BaseModel):
             outcomes=old.outcomes + 1,
         )
         return self.model_copy(update={"version": self.version + 1, "families": families})
+
+    def canonical_json(self) -> str:
+        """Sorted keys, no spaces: equal posteriors give equal text (and one ledger version)."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def counts(self) -> dict[str, Any]:
+        """The outcome counts, in total and per family (the ledger version's payload)."""
+        records = self.families.values()
+        return {
+            "outcomes": sum(r.outcomes for r in records),
+            "successes": sum(r.successes for r in records),
+            "failures": sum(r.failures for r in records),
+            "families": {name: r.model_dump() for name, r in sorted(self.families.items())},
+        }
+
+    @property
+    def success_rate(self) -> float:
+        """Successes over (discounted) outcomes, all families pooled; 0 before any outcome."""
+        counts = self.counts()
+        seen = counts["successes"] + counts["failures"]
+        return counts["successes"] / seen if seen else 0.0
 
     def draw(self, families: Iterable[str], rng: random.Random) -> dict[str, float]:
         """One Thompson draw of every family's success rate."""

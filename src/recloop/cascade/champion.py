@@ -158,3 +158,18 @@ def load(path: Path, key: str) -> ChampionBaseline | None:
     except (OSError, ValueError, KeyError):
         return None
     return ChampionBaseline(meta["commit"], key, local, offline)
+
+
+def cached_summaries(root: Path) -> dict[str, dict[str, float]]:
+    """Every champion measured in the workspace: its offline summary by commit (the newest
+    cache file of a commit), as recloop's trusted evaluator measured it — for reports."""
+    out: dict[str, dict[str, float]] = {}
+    files = sorted((root / CACHE_DIR).glob("champion-*.npz"), key=lambda p: p.stat().st_mtime)
+    for path in files:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+            out[str(meta["commit"])] = {k: float(v) for k, v in meta["summary"].items()}
+        except (OSError, ValueError, KeyError):
+            continue
+    return out

@@ -8,10 +8,22 @@ stage, memory per run). Its first lists are validated like any other. It is reje
 - the run times out, runs out of memory, crashes or answers outside the protocol
   (`local-timeout`, `local-memory`, `local-crash`, `local-bad-output`);
 - a guardrail of the metrics contract on a cost metric is violated against the champion
-  (`cost-guardrail`): `latency_ms_per_1k_users` (the fastest pass's wall-clock time per 1,000
+  (`cost-guardrail`): `latency_ms_per_1k_users` (a recommend pass's wall-clock time per 1,000
   users), `fit_seconds` (wall clock), `peak_memory_mb` (the run's peak RSS, from the supervisor);
 - fit + recommend costs more than `max_slowdown` times the champion's in CPU seconds
   (`slowdown`; CPU time, which other processes on the machine do not inflate).
+
+Wall-clock figures are the parent's own: the candidate's code runs in the child and could forge
+any timing the child reports (a patched clock, a rewritten status file), so the parent polls the
+child's status file and times its phases on its own clock (`run_command(timeline=...)`). The
+recommend passes run from the moment the parent first saw the `recommend` phase to its last
+sight of the child's final word in the file (when the process then exited within
+`TEARDOWN_GRACE`: the interpreter's teardown is not the candidate's latency; else to the exit),
+divided by the passes; fit from the `fit` phase to then. The child decides only when it
+*announces* a phase: it can move work from recommend into fit (where `fit_seconds` and the
+CPU-time bound still see it), not hide it; a phase never announced counts from the one before,
+and work after a final word is bounded by the grace. The child's own figures are kept as
+`reported`, for diagnosis only.
 
 The champion's figures come from its cache (`champion`). Timings on a shared machine are noisy,
 so before rejecting on cost — unless a bound is exceeded by more than `confirm_margin` times —
@@ -21,6 +33,8 @@ the stage measures the champion and the candidate again, in turn, until the cand
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +50,10 @@ from recloop.cascade.verdict import Evidence, MetricRow, Verdict
 from recloop.recsys.evaluate import InvalidRecommendationsError, validate_recommendations
 from recloop.workspace.contract import COST_METRICS
 from recloop.workspace.manifest import Stage as StageName
+from recloop.workspace.sandbox_command import CommandResult
+
+PHASES = ("start", "import", "factory", "fit", "recommend", "done")  # `probe_child`'s, in order
+TEARDOWN_GRACE = 0.5  # seconds from the child's last word to its exit that still count as exit
 
 
 class LocalMeasurement(BaseModel):
@@ -44,13 +62,14 @@ class LocalMeasurement(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     n_users: int
-    fit_seconds: float
+    fit_seconds: float  # parent's clock
     fit_cpu_seconds: float
-    recommend_seconds: float
+    recommend_seconds: float  # one pass, parent's clock
     recommend_cpu_seconds: float
     peak_memory_mb: float | None
     wall_seconds: float  # the whole sandboxed run, as the supervisor saw it
     cpu_seconds: float
+    reported: dict[str, float]  # the child's own wall-clock account (diagnostic, forgeable)
 
     @property
     def latency_ms_per_1k_users(self) -> float:
@@ -72,7 +91,9 @@ class LocalMeasurement(BaseModel):
         peaks = [r.peak_memory_mb for r in runs if r.peak_memory_mb is not None]
         fields = ("fit_seconds", "fit_cpu_seconds", "recommend_seconds", "recommend_cpu_seconds")
         best: dict[str, Any] = {name: min(getattr(r, name) for r in runs) for name in fields}
+        reported = {k: min(r.reported.get(k, math.inf) for r in runs) for k in runs[0].reported}
         return cls(
+            reported=reported,
             n_users=runs[0].n_users,
             peak_memory_mb=min(peaks) if peaks else None,
             wall_seconds=min(r.wall_seconds for r in runs),
@@ -96,7 +117,7 @@ def measure_local(worktree: Path, context: CascadeContext, wall_seconds: float) 
     sample = context.local_sample
     request = {"mode": "measure", "repeats": context.settings.latency_repeats}
     result = run_child(
-        worktree, context, "local", sample.train, request, wall_seconds, ["recs.npy"]
+        worktree, context, "local", sample.train, request, wall_seconds, ["recs.npy"], True
     )
     status = read_status(result)
     tail = str(status.get("traceback", "")) or result.stderr_tail
@@ -122,21 +143,46 @@ def measure_local(worktree: Path, context: CascadeContext, wall_seconds: float) 
             raise InvalidRecommendationsError("shape", problem)
         k, n_items = context.manifest.k, sample.train.n_items
         validate_recommendations(recs, users, k, n_items, sample.train.binary[users])
+        fit_seconds, recommend_seconds = parent_timings(result, context.settings.latency_repeats)
         measurement = LocalMeasurement(
             n_users=n,
-            fit_seconds=float(status["fit_seconds"]),
+            fit_seconds=fit_seconds,
             fit_cpu_seconds=float(status["fit_cpu_seconds"]),
-            recommend_seconds=min(map(float, status["recommend_seconds"])),
+            recommend_seconds=recommend_seconds,
             recommend_cpu_seconds=min(map(float, status["recommend_cpu_seconds"])),
             peak_memory_mb=result.peak_memory_mb,
             wall_seconds=result.wall_seconds,
             cpu_seconds=result.cpu_seconds,
+            reported={
+                "fit_seconds": float(status["fit_seconds"]),
+                "recommend_seconds": min(map(float, status["recommend_seconds"])),
+            },
         )
     except InvalidRecommendationsError as exc:
         return LocalRun(None, causes.LOCAL_BAD_OUTPUT, f"{what}: {exc}.", evidence)
     except (KeyError, TypeError, ValueError) as exc:
         return LocalRun(None, causes.LOCAL_CRASH, f"{what}: no usable timings ({exc}).", evidence)
     return LocalRun(measurement, evidence=evidence)
+
+
+def parent_timings(result: CommandResult, passes: int) -> tuple[float, float]:
+    """(fit seconds, seconds per recommend pass) on the parent's clock (module docstring)."""
+    seen: dict[str, float] = {}
+    end = result.wall_seconds
+    for at, text in result.timeline:
+        try:
+            status = json.loads(text)
+            phase = status.get("phase")
+        except (ValueError, AttributeError):
+            continue
+        if phase in PHASES:
+            seen.setdefault(phase, at)
+        ended = status.get("status") != "running"
+        end = at if ended and result.wall_seconds - at <= TEARDOWN_GRACE else result.wall_seconds
+    before = [at for phase, at in seen.items() if PHASES.index(phase) < PHASES.index("fit")]
+    fit_start = seen.get("fit", max(before, default=0.0))
+    recommend_start = seen.get("recommend", fit_start)
+    return recommend_start - fit_start, max(end - recommend_start, 0.0) / max(passes, 1)
 
 
 class LocalStage:

@@ -62,8 +62,10 @@ def run_child(
     request: dict[str, Any],
     wall_seconds: float,
     outputs: list[str],
+    timeline: bool = False,
 ) -> CommandResult:
-    """Run `probe_child` on `train` in the sandbox with the stage's limits; its files back."""
+    """Run `probe_child` on `train` in the sandbox with the stage's limits; its files back
+    (and, with `timeline`, when the parent saw each phase of the child's status file)."""
     rec = context.manifest.recommender
 
     def command(scratch: Scratch) -> list[str]:
@@ -88,6 +90,7 @@ def run_child(
         isolate=context.settings.isolate,
         outputs=[probe_child.STATUS_FILE, *outputs],
         max_output_bytes=MAX_ANSWER_BYTES,
+        timeline=probe_child.STATUS_FILE if timeline else None,
     )
 
 

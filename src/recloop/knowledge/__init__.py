@@ -7,7 +7,8 @@
 - `pattern`, `forbidden`: forbidden directions (pattern, scope, expiry, evidence, origin, audit
   history) and `check_proposal`, the cheapest rejection, before any code is written.
 - `promotion`: the rule that turns repeated failures into forbidden directions.
-- `store`: the persistence port (`KnowledgeStore`) with in-memory and JSON-file stores.
+- `store`: the persistence port (`KnowledgeStore`) with in-memory and JSON-file stores;
+  `ledger_store`: the ledger-backed store every workspace uses (`workspace_store`).
 - `champion`: the champion commit and generation that scopes and expiries are read against.
 - `commands`: `recloop forbidden list|show|add|remove`.
 """
@@ -25,6 +26,7 @@ from recloop.knowledge.forbidden import (
     forbid,
     proposal_matches,
 )
+from recloop.knowledge.ledger_store import LedgerStore, workspace_store
 from recloop.knowledge.pattern import NumericRange, Pattern, ValueSet, condition_for
 from recloop.knowledge.promotion import PromotionConfig, promote, record_failure
 from recloop.knowledge.proposal import FAMILIES, Family, Proposal
@@ -36,7 +38,6 @@ from recloop.knowledge.store import (
     MemoryStore,
     StoreError,
     UnknownIdError,
-    workspace_store,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "ForbiddenMatch",
     "JsonFileStore",
     "KnowledgeStore",
+    "LedgerStore",
     "MemoryStore",
     "NumericRange",
     "Pattern",

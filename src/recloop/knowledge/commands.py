@@ -7,15 +7,18 @@
                           [--expire-after-changes N] [--evidence fr-...] [--workspace DIR]
     recloop forbidden remove ID --by NAME --reason TEXT [--workspace DIR]
 
-`register(app)` adds the `forbidden` group to the root app. The store is the workspace's
-`.recloop/knowledge.json`; the champion (for scopes and expiry by champion changes) is read from
-the workspace's git. Output is plain text on stdout; errors go to stderr with exit code 1.
+`register(app)` adds the `forbidden` group to the root app. The store is the workspace's ledger
+(`ledger_store.workspace_store`: an old `.recloop/knowledge.json` is imported on first use, and
+the command says so on stderr); the champion (for scopes and expiry by champion changes) is read
+from the workspace's git. Output is plain text on stdout; errors go to stderr with exit code 1.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -33,9 +36,10 @@ from recloop.knowledge.forbidden import (
     direction_id,
     forbid,
 )
+from recloop.knowledge.ledger_store import LedgerStore, workspace_store
 from recloop.knowledge.pattern import NumericRange, Pattern, ValueSet, condition_for
 from recloop.knowledge.proposal import FAMILIES, Scalar
-from recloop.knowledge.store import JsonFileStore, StoreError, workspace_store
+from recloop.knowledge.store import StoreError
 
 forbidden_app = typer.Typer(
     help="Forbidden directions: ideas recloop will not try again. List, show, add, remove.",
@@ -60,6 +64,18 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+@contextmanager
+def _store(workspace: Path) -> Iterator[LedgerStore]:
+    """The workspace's store, closed afterwards; a store error is the command's error."""
+    try:
+        with workspace_store(workspace) as store:
+            if store.imported:
+                typer.echo(store.imported, err=True)
+            yield store
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+
+
 @forbidden_app.command("list")
 def list_command(
     workspace: Workspace = Path("."),
@@ -69,16 +85,14 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the forbidden directions of a workspace (active ones unless --all)."""
-    store, now, champion = workspace_store(workspace), utc_now(), workspace_champion(workspace)
-    try:
+    now, champion = utc_now(), workspace_champion(workspace)
+    with _store(workspace) as store:
         directions = store.list()
-    except StoreError as exc:
-        raise _fail(str(exc)) from exc
     rows = [(d, d.inactive_reason(now, champion)) for d in directions]
     shown = rows if show_all else [r for r in rows if r[1] is None]
     if as_json:
         payload = {
-            "store": str(store.path),
+            "store": store.location,
             "champion": None if champion is None else champion.model_dump(mode="json"),
             "directions": [
                 {**d.model_dump(mode="json"), "active": why is None, "inactive_reason": why}
@@ -93,7 +107,7 @@ def list_command(
 
 
 def _heading(
-    store: JsonFileStore, champion: Champion | None, shown: int, hidden: int, show_all: bool
+    store: LedgerStore, champion: Champion | None, shown: int, hidden: int, show_all: bool
 ) -> str:
     where = (
         "champion unknown (no git repository or main branch)"
@@ -102,7 +116,7 @@ def _heading(
     )
     what = "forbidden direction(s)" if show_all else "active forbidden direction(s)"
     more = f"; {hidden} removed, expired or out of scope (--all shows them)" if hidden else ""
-    return f"{shown} {what} in {store.path} ({where}){more}"
+    return f"{shown} {what} in {store.location} ({where}){more}"
 
 
 def _state(direction: ForbiddenDirection, inactive: str | None) -> str:
@@ -132,12 +146,9 @@ def show_command(
     workspace: Workspace = Path("."),
 ) -> None:
     """Show one direction: its pattern, its audit trail and the failures behind it."""
-    store = workspace_store(workspace)
-    try:
+    with _store(workspace) as store:
         direction = store.get(direction_id_)
         failures = {f.id: f for f in store.failures()}
-    except StoreError as exc:
-        raise _fail(str(exc)) from exc
     typer.echo(
         _render(direction, direction.inactive_reason(utc_now(), workspace_champion(workspace)))
     )
@@ -196,20 +207,17 @@ def add_command(
         scope = _scope(champion, current)
     except (ValueError, ValidationError) as exc:
         raise _fail(_first_error(exc)) from exc
-    store = workspace_store(workspace)
     now = utc_now()
     expiry = Expiry.of(now, expires_in_days, expire_after_changes)
-    try:
+    with _store(workspace) as store:
         known = {f.id for f in store.failures()}
         unknown = sorted(set(evidence or ()) - known)
         if unknown:
-            raise _fail(f"no failure record {', '.join(unknown)} in {store.path}")
+            raise _fail(f"no failure record {', '.join(unknown)} in {store.location}")
         direction = _new_or_reinstated(
             store, pattern, scope, expiry, by, reason, now, current, evidence or []
         )
         store.add(direction)
-    except StoreError as exc:
-        raise _fail(str(exc)) from exc
     typer.echo(f"forbidden: {direction.describe()}")
 
 
@@ -228,7 +236,7 @@ def _scope(champion: str | None, current: Champion | None) -> Scope:
 
 
 def _new_or_reinstated(
-    store: JsonFileStore,
+    store: LedgerStore,
     pattern: Pattern,
     scope: Scope,
     expiry: Expiry,
@@ -268,12 +276,8 @@ def remove_command(
     workspace: Workspace = Path("."),
 ) -> None:
     """Lift a forbidden direction; who, when and why are kept in the store's audit trail."""
-    try:
-        removed = workspace_store(workspace).remove(
-            direction_id_, by=by, reason=reason, now=utc_now()
-        )
-    except StoreError as exc:
-        raise _fail(str(exc)) from exc
+    with _store(workspace) as store:
+        removed = store.remove(direction_id_, by=by, reason=reason, now=utc_now())
     typer.echo(
         f"removed {removed.id} ({removed.pattern.describe()}); the record and its audit trail "
         "stay in the store (recloop forbidden list --all)"

@@ -1,11 +1,13 @@
-"""Where failure records and forbidden directions are kept: one narrow interface, two stores.
+"""Where failure records and forbidden directions are kept: one narrow interface, three stores.
 
 `KnowledgeStore` is the port: `add_failure` / `failures`, and for directions `add` (insert, or
 replace the record with the same id), `list`, `get`, `remove` (a person lifts a direction: an
 audit entry is appended, the record stays) and `expire` (stamp the directions that lapsed).
-`MemoryStore` keeps them in memory (tests, a dry run); `JsonFileStore` in one JSON file, by
-default `<workspace>/.recloop/knowledge.json`. The SQLAlchemy ledger of a later issue implements
-the same interface.
+The rules every store applies are written once, below (`check_failure`, `check_replacement`,
+`removal`, `expiry_of`). `MemoryStore` keeps the records in memory (tests, a dry run);
+`JsonFileStore` in one JSON file (the store of earlier recloops, `.recloop/knowledge.json`, now
+imported once into the ledger); `ledger_store.LedgerStore` in the ledger's tables, which is
+what a workspace uses (`ledger_store.workspace_store`).
 
 The JSON store survives crashes: every change is made under an exclusive lock (`flock` on a
 sibling `.lock` file, so concurrent recloop processes do not lose each other's writes), on the
@@ -36,7 +38,6 @@ from recloop.knowledge._time import as_utc
 from recloop.knowledge.champion import Champion
 from recloop.knowledge.failures import FailureRecord
 from recloop.knowledge.forbidden import AuditEntry, ForbiddenDirection
-from recloop.workspace.manifest import RECLOOP_DIR
 
 STORE_FILE = "knowledge.json"
 FORMAT = "recloop-knowledge"
@@ -83,6 +84,50 @@ class _State(BaseModel):
     directions: dict[str, ForbiddenDirection] = Field(default_factory=dict)
 
 
+def check_failure(known: FailureRecord | None, record: FailureRecord) -> None:
+    """A failure record may be added again (a resume), never replaced by another."""
+    if known is not None and known != record:
+        raise StoreError(f"another failure record already has id {record.id}")
+
+
+def check_replacement(known: ForbiddenDirection | None, direction: ForbiddenDirection) -> None:
+    """A direction replaces the stored one with its id only as a later version of it."""
+    if known is None:
+        return
+    if (known.pattern, known.scope) != (direction.pattern, direction.scope):
+        raise StoreError(f"id {direction.id} already names a different direction")
+    if known.history != direction.history[: len(known.history)]:
+        raise StoreError(f"{direction.id}: a new version must keep the audit history")
+
+
+def removal(
+    found: ForbiddenDirection | None, direction_id: str, by: str, reason: str, now: datetime
+) -> ForbiddenDirection:
+    """The direction as a person lifts it: a `removed` entry appended (who and why required)."""
+    if not by.strip() or not reason.strip():
+        raise StoreError("removing a forbidden direction needs who removes it and why")
+    if found is None:
+        raise UnknownIdError(f"no forbidden direction {direction_id}")
+    if found.status == "removed":
+        entry = found.last("removed")
+        assert entry is not None
+        raise StoreError(f"{direction_id} was already removed by {entry.by}")
+    return found.with_entry(
+        AuditEntry(action="removed", at=as_utc(now), by=by.strip(), reason=reason)
+    )
+
+
+def expiry_of(
+    direction: ForbiddenDirection, now: datetime, champion: Champion | None
+) -> ForbiddenDirection | None:
+    """The direction stamped expired when it is active and has lapsed by `now`, else None."""
+    reason = direction.lapse(now, champion) if direction.status == "active" else None
+    if reason is None:
+        return None
+    entry = AuditEntry(action="expired", at=as_utc(now), by=EXPIRY_ACTOR, reason=reason)
+    return direction.with_entry(entry)
+
+
 class _StateStore:
     """The operations, over a state that subclasses read and write."""
 
@@ -96,9 +141,7 @@ class _StateStore:
     def add_failure(self, record: FailureRecord) -> None:
         """Keep a failure record; adding the same record again is a no-op (for resumes)."""
         with self._change() as state:
-            known = state.failures.get(record.id)
-            if known is not None and known != record:
-                raise StoreError(f"another failure record already has id {record.id}")
+            check_failure(state.failures.get(record.id), record)
             state.failures[record.id] = record
 
     def failures(self) -> builtins.list[FailureRecord]:
@@ -109,14 +152,7 @@ class _StateStore:
         """Insert a direction, or replace the stored one with its id by a later version of it
         (its audit history extended, never rewritten)."""
         with self._change() as state:
-            known = state.directions.get(direction.id)
-            if known is not None and (known.pattern, known.scope) != (
-                direction.pattern,
-                direction.scope,
-            ):
-                raise StoreError(f"id {direction.id} already names a different direction")
-            if known is not None and known.history != direction.history[: len(known.history)]:
-                raise StoreError(f"{direction.id}: a new version must keep the audit history")
+            check_replacement(state.directions.get(direction.id), direction)
             state.directions[direction.id] = direction
 
     def list(self) -> builtins.list[ForbiddenDirection]:
@@ -133,18 +169,8 @@ class _StateStore:
         self, direction_id: str, *, by: str, reason: str, now: datetime
     ) -> ForbiddenDirection:
         """A person lifts a direction: an audit entry is appended; the record is kept."""
-        if not by.strip() or not reason.strip():
-            raise StoreError("removing a forbidden direction needs who removes it and why")
         with self._change() as state:
-            found = state.directions.get(direction_id)
-            if found is None:
-                raise UnknownIdError(f"no forbidden direction {direction_id}")
-            if found.status == "removed":
-                entry = found.last("removed")
-                assert entry is not None
-                raise StoreError(f"{direction_id} was already removed by {entry.by}")
-            entry = AuditEntry(action="removed", at=as_utc(now), by=by.strip(), reason=reason)
-            removed = found.with_entry(entry)
+            removed = removal(state.directions.get(direction_id), direction_id, by, reason, now)
             state.directions[direction_id] = removed
         return removed
 
@@ -153,13 +179,10 @@ class _StateStore:
         out = []
         with self._change() as state:
             for direction in sorted(state.directions.values(), key=lambda d: d.id):
-                reason = direction.lapse(now, champion) if direction.status == "active" else None
-                if reason is not None:
-                    entry = AuditEntry(
-                        action="expired", at=as_utc(now), by=EXPIRY_ACTOR, reason=reason
-                    )
-                    state.directions[direction.id] = direction.with_entry(entry)
-                    out.append(state.directions[direction.id])
+                expired = expiry_of(direction, now, champion)
+                if expired is not None:
+                    state.directions[direction.id] = expired
+                    out.append(expired)
         return out
 
 
@@ -184,6 +207,10 @@ class JsonFileStore(_StateStore):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     @property
     def lock_path(self) -> Path:
@@ -254,8 +281,3 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def workspace_store(workspace: str | Path) -> JsonFileStore:
-    """The JSON store of a workspace: `<workspace>/.recloop/knowledge.json`."""
-    return JsonFileStore(Path(workspace) / RECLOOP_DIR / STORE_FILE)

@@ -3,20 +3,29 @@
 Failure records and forbidden directions are inspectable and removable by a person: removal
 keeps the row (with who, when and why) and only takes it out of the active set; an expiry does
 the same by itself.
+
+The knowledge store (`recloop.knowledge.ledger_store`) keeps its own records here too:
+`keep_failure` stores a failure record by its own key, and `write_forbidden_directions` is a
+read-modify-write of directions in one transaction (rows locked), so concurrent processes never
+lose each other's changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recloop.ledger._core import ExperimentRef, LedgerCore, ref_id
+from recloop.ledger.errors import ConflictError
 from recloop.ledger.jsonable import to_json_object
 from recloop.ledger.models import (
+    CandidateRow,
+    ExperimentRow,
     FailureRecordRow,
     ForbiddenDirectionRow,
     KnowledgeAssetRow,
@@ -26,6 +35,7 @@ from recloop.ledger.models import (
 from recloop.ledger.records import (
     FailureRecord,
     ForbiddenDirection,
+    ForbiddenDirectionWrite,
     KnowledgeAsset,
     StageRun,
     from_row,
@@ -33,6 +43,12 @@ from recloop.ledger.records import (
 
 Payload = Mapping[str, Any] | None
 Removable = type[FailureRecordRow] | type[ForbiddenDirectionRow]
+DirectionChange = Callable[[list[ForbiddenDirection]], Iterable[ForbiddenDirectionWrite]]
+_WRITE_RETRIES = 5  # concurrent writers inserting the same new direction (Postgres)
+_WRITTEN = (
+    "signature", "scope", "reason", "created_by", "payload", "created_at", "expires_at",
+    "removed_by", "removed_at", "removed_reason",
+)  # fmt: skip
 
 
 class LearningPart(LedgerCore):
@@ -157,6 +173,45 @@ class LearningPart(LedgerCore):
             query = _only_active(query, FailureRecordRow, active_at or self._now())
         return self._select(FailureRecord, query)
 
+    def keep_failure(
+        self,
+        key: str,
+        *,
+        stage: str,
+        cause: str | None,
+        family: str | None,
+        signature: str,
+        scope: str,
+        payload: Payload,
+        created_at: dt.datetime,
+        experiment_key: str | None = None,
+        actor: str | None = None,
+    ) -> tuple[FailureRecord, bool]:
+        """Keep a failure record under its own `key`, once (the first one stands); `(record,
+        created)`. It is linked to the experiment named `experiment_key`, its newest candidate
+        and its newest unlinked stage run at `stage`, when the ledger has them."""
+        lookup = select(FailureRecordRow).where(FailureRecordRow.key == key)
+        with self._write() as session:
+            row = FailureRecordRow(
+                key=key,
+                stage=stage,
+                cause=cause,
+                family=family,
+                signature=signature,
+                scope=scope,
+                payload=to_json_object(payload, "payload"),
+                created_at=created_at,
+                expires_at=None,
+                **_links(session, experiment_key, stage),
+            )
+            row, created = self._insert_or_get(session, row, lookup)
+            if created:
+                session.flush()
+                detail = {"key": key, "signature": signature, "scope": scope, "stage": stage}
+                subject = f"failure:{row.id}"
+                self._audit(session, "failure.record", subject, detail, row.experiment_id, actor)
+            return from_row(FailureRecord, row), created
+
     def remove_failure(self, failure_id: int, *, by: str, reason: str) -> FailureRecord:
         """A person takes a failure record out of the active set (kept, with who and why)."""
         with self._write() as session:
@@ -233,6 +288,46 @@ class LearningPart(LedgerCore):
             )
             return from_row(ForbiddenDirection, row)
 
+    def write_forbidden_directions(
+        self,
+        change: DirectionChange,
+        *,
+        signature: str | None = None,
+        actor: str | None = None,
+    ) -> list[ForbiddenDirection]:
+        """Read, change and write forbidden directions in one transaction; the rows written.
+
+        `change` sees the directions (all, or those of `signature`; removed ones included),
+        locked until the commit, and returns the writes: each updates the row with its `id` or
+        inserts a new one, with its audit entry. A write that lost a race to insert the same
+        live direction is retried from a fresh read, so `change` must only read its argument.
+        """
+        for _ in range(_WRITE_RETRIES):
+            try:
+                return self._write_directions(change, signature, actor)
+            except IntegrityError:
+                continue
+        raise ConflictError("could not write the forbidden directions: too many concurrent writers")
+
+    def _write_directions(
+        self, change: DirectionChange, signature: str | None, actor: str | None
+    ) -> list[ForbiddenDirection]:
+        query = _filtered(ForbiddenDirectionRow, signature, None).with_for_update()
+        with self._write() as session:
+            rows = {row.id: row for row in session.scalars(query)}
+            written = []
+            for write in list(change([from_row(ForbiddenDirection, r) for r in rows.values()])):
+                row = ForbiddenDirectionRow() if write.id is None else rows[write.id]
+                for name in _WRITTEN:
+                    setattr(row, name, getattr(write, name))
+                row.payload = to_json_object(write.payload, "payload")
+                session.add(row)
+                session.flush()
+                detail = {"signature": row.signature, "scope": row.scope, "reason": row.reason}
+                self._audit(session, write.action, f"forbidden:{row.id}", detail, None, actor)
+                written.append(from_row(ForbiddenDirection, row))
+            return written
+
     def _remove(
         self, session: Session, table: Removable, ident: int, by: str, reason: str, kind: str
     ) -> Any:
@@ -243,6 +338,37 @@ class LearningPart(LedgerCore):
             experiment_id = getattr(row, "experiment_id", None)
             self._audit(session, f"{kind}.remove", f"{kind}:{ident}", detail, experiment_id, by)
         return row
+
+
+def _links(session: Session, experiment_key: str | None, stage: str) -> dict[str, int | None]:
+    """The experiment, newest candidate and newest unlinked stage run a failure belongs to."""
+    links: dict[str, int | None] = dict.fromkeys(("experiment_id", "candidate_id", "stage_run_id"))
+    if experiment_key is None:
+        return links
+    experiment = session.scalars(
+        select(ExperimentRow.id).where(ExperimentRow.key == experiment_key)
+    ).one_or_none()
+    if experiment is None:
+        return links
+    linked = select(FailureRecordRow.stage_run_id).where(FailureRecordRow.stage_run_id.is_not(None))
+    links["experiment_id"] = experiment
+    links["candidate_id"] = session.scalar(
+        select(CandidateRow.id)
+        .where(CandidateRow.experiment_id == experiment)
+        .order_by(CandidateRow.id.desc())
+        .limit(1)
+    )
+    links["stage_run_id"] = session.scalar(
+        select(StageRunRow.id)
+        .where(
+            StageRunRow.experiment_id == experiment,
+            StageRunRow.stage == stage,
+            StageRunRow.id.not_in(linked),
+        )
+        .order_by(StageRunRow.id.desc())
+        .limit(1)
+    )
+    return links
 
 
 def _tags_of(session: Session, asset_id: int) -> tuple[str, ...]:

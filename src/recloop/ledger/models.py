@@ -227,12 +227,16 @@ class _Removable:
 
 
 class FailureRecordRow(_Removable, Base):
+    """A rejection kept as memory: from a stage run of the ledger (`stage_run_id`), or a
+    knowledge store's record (`key`, its own id), linked to its experiment when there is one."""
+
     __tablename__ = "failure_records"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    stage_run_id: Mapped[int] = mapped_column(ForeignKey("stage_runs.id"), unique=True)
-    experiment_id: Mapped[int] = _experiment_fk()
-    candidate_id: Mapped[int] = _candidate_fk()
+    key: Mapped[str | None] = mapped_column(Key, unique=True)
+    stage_run_id: Mapped[int | None] = mapped_column(ForeignKey("stage_runs.id"), unique=True)
+    experiment_id: Mapped[int | None] = _experiment_fk(nullable=True)
+    candidate_id: Mapped[int | None] = _candidate_fk(nullable=True)
     stage: Mapped[str] = mapped_column(Key)
     cause: Mapped[str | None] = mapped_column(Key)
     family: Mapped[str | None] = mapped_column(Key)

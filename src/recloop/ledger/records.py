@@ -181,9 +181,11 @@ class KnowledgeAsset:
 @dataclasses.dataclass(frozen=True, slots=True)
 class FailureRecord(_Removable):
     id: int
-    stage_run_id: int
-    experiment_id: int
-    candidate_id: int
+    key: str | None
+    """The knowledge store's id of the record (`fr-…`); None for one made from a stage run."""
+    stage_run_id: int | None
+    experiment_id: int | None
+    candidate_id: int | None
     stage: str
     cause: str | None
     family: str | None
@@ -210,6 +212,26 @@ class ForbiddenDirection(_Removable):
     removed_by: str | None
     removed_at: dt.datetime | None
     removed_reason: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ForbiddenDirectionWrite:
+    """A forbidden direction to write as it is given (`id` None: a new row), with the audit
+    action that says why; for stores that keep their own times and removals (the knowledge
+    store's directions)."""
+
+    id: int | None
+    signature: str
+    scope: str
+    reason: str
+    created_by: str
+    payload: Json
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    removed_by: str | None
+    removed_at: dt.datetime | None
+    removed_reason: str | None
+    action: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -53,10 +53,24 @@ def run_command(
     experiments: Annotated[int, typer.Option(min=0, help="New experiments to start.")] = 10,
     hours: Annotated[float | None, typer.Option(min=0.0, help="No new one after H hours.")] = None,
     parallel: Annotated[int, typer.Option(min=1, help="Experiments in flight at once.")] = 2,
+    wait_approvals: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="When only experiments waiting for a person are left, wait up to this many "
+            "minutes for `recloop approve`/`reject` (0: return; the next run picks them up).",
+        ),
+    ] = 0.0,
 ) -> None:
-    """Run the loop (resuming unfinished experiments first)."""
+    """Run the loop (resuming unfinished experiments first; answers given meanwhile are
+    picked up while it runs)."""
     try:
-        settings = RunSettings(experiments=experiments, hours=hours or None, parallel=parallel)
+        settings = RunSettings(
+            experiments=experiments,
+            hours=hours or None,
+            parallel=parallel,
+            wait_approvals=wait_approvals,
+        )
         report = run_loop(workspace, settings, evaluator_factory=agent_evaluator, notify=_notify)
     except FAILURES as exc:
         raise _fail(exc) from exc
@@ -90,7 +104,7 @@ def approve_command(
     note: Annotated[str, typer.Option(help="Why, for the audit log.")] = "",
     workspace: Workspace = Path("."),
 ) -> None:
-    """Approve an experiment's pending gate; the next run moves it on."""
+    """Approve an experiment's pending gate; a running loop moves it on at once, else the next."""
     try:
         with Ledger.open(workspace) as ledger:
             answer = approve(ledger, experiment, by=by, note=note)
@@ -117,7 +131,7 @@ def reject_command(
 def _status(workspace: Path, as_json: bool) -> None:
     primary = load_manifest(workspace).metrics.primary.name
     with Ledger.open(workspace) as ledger:
-        status = workspace_status(ledger, primary)
+        status = workspace_status(ledger, primary, workspace)
     if as_json:
         print(json.dumps(status.to_json(), indent=2, default=str))
     else:

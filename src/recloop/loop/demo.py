@@ -75,5 +75,5 @@ def run_demo(
         notify=notify,
     )
     with Ledger.open(root) as ledger:
-        status = workspace_status(ledger, load_manifest(root).metrics.primary.name)
+        status = workspace_status(ledger, load_manifest(root).metrics.primary.name, root)
     return DemoResult(root, note, text, report, status)

@@ -1,9 +1,10 @@
 """After an experiment finishes: its worktree goes, its failure is remembered, the agents learn.
 
 Each part is idempotent — the worktree removal, the failure record (its id is derived from the
-closing transition, so a repeat is the same record), and the learning (the learned keys are
-saved with the agents' memory in one write) — and a `loop.finalize` audit entry marks the
-experiment done, so a resumed run finalizes exactly the experiments it has not.
+closing transition, so a repeat is the same record), the learning (the learned keys are saved
+with the agents' memory in one write) and the posterior's version in the ledger (published after
+that write, again on a repeat) — and a `loop.finalize` audit entry marks the experiment done, so
+a resumed run finalizes exactly the experiments it has not.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from recloop.agents.outcome import Reached
 from recloop.knowledge import FailureRecord, record_failure, workspace_champion
 from recloop.ledger import Experiment
 from recloop.loop.machine import Machine
-from recloop.loop.memory import LoopAgentState, save_state
+from recloop.loop.memory import LoopAgentState, publish_posterior, save_state
 
 FINALIZE = "loop.finalize"
 EARLY = {
@@ -61,6 +62,7 @@ def finalize(
             brainstormer.learn(idea, outcome_of(machine, experiment, info))
         state = LoopAgentState(memory=brainstormer.memory, learned=(*state.learned, experiment.key))
         save_state(machine.root, state)
+    publish_posterior(machine.ledger, state.memory.posterior, experiment.key)
     machine.ledger.append_audit(
         FINALIZE,
         f"experiment:{experiment.id}",

@@ -62,13 +62,32 @@ def print_status(console: Console, status: Status) -> None:
         console.print("Launched: " + ", ".join(r.experiment for r in status.launched))
     else:
         console.print("Launched: nothing yet")
-    console.print(
-        f"Champion vs the starting point: offline {status.primary_metric} "
-        f"{_num(status.offline_start)} → {_num(status.offline_now)} "
-        f"({_num(status.offline_gain, '+.1%')}); online primary lift compounded over launches "
-        f"{_num(status.online_gain, '+.1%')}"
-    )
+    console.print(gain_sentence(status))
     if status.pending_approvals:
         console.print(
             f"{status.pending_approvals} approval(s) wait for a person: recloop approvals"
         )
+
+
+SOURCES = {
+    "champion-cache": "the champion's own measurement",
+    "offline-stage": "its offline-stage measurement",
+}
+
+
+def gain_sentence(status: Status) -> str:
+    """The champion's gain over the starting point, saying what was measured and what is not."""
+    sources = " / ".join(dict.fromkeys(SOURCES[s] for s in status.offline_sources.values()))
+    offline = (
+        f"Champion vs the starting point, offline {status.primary_metric} (measured by recloop's "
+        f"evaluator{': ' + sources if sources else ''}): {_num(status.offline_start)} → "
+        f"{_num(status.offline_now)} ({_num(status.offline_gain, '+.1%')})."
+    )
+    if not status.launched:
+        return offline + " Online: no launch yet."
+    lifts = ", ".join(_num(lift, "+.1%") for lift in status.online_lifts)
+    return (
+        f"{offline} Online, each launch's measured lift against the champion of its time: "
+        f"{lifts}; compounded over the launches (an estimate, not measured against the start): "
+        f"{_num(status.online_gain_compounded, '+.1%')}."
+    )

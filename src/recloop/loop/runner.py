@@ -9,35 +9,46 @@ killed at any moment and started again loses nothing and does nothing twice). Th
 budgets last (`experiments` new ones; no new one after `hours`), it keeps `parallel` experiments
 in flight, each advanced by `machine.advance` in a worker process (spawned, each opening its own
 ledger) up to its decision; launches and approvals are handled here, one at a time, so the
-champion moves in one place. An experiment waiting for a person is parked and the loop moves on.
+champion moves in one place. A step that raises inside recloop is retried a bounded number of
+times before the experiment closes (`step_errors`).
+
+An experiment waiting for a person is parked and the loop moves on; every pass (at least every
+`poll_seconds` while workers run) it reads the ledger for answers given meanwhile — `recloop
+approve` or `reject` from another process — and resumes or finalizes the experiment at once.
+When nothing else is left to do but parked experiments remain, the run waits for answers up to
+`wait_approvals` minutes of idleness (default 0: it returns, and the next run picks them up).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import multiprocessing
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.agents import BrainstormContext, CatalogueBrainstormer
-from recloop.knowledge import workspace_store
-from recloop.ledger import Experiment, Ledger, StaleStateError
+from recloop.ledger import Experiment, StaleStateError
 from recloop.loop.finalize import finalize, is_finalized
 from recloop.loop.launch import recover_checkout
-from recloop.loop.machine import Machine, advance
+from recloop.loop.machine import advance
 from recloop.loop.memory import LoopAgentState, load_state, save_state
-from recloop.loop.online import OnlineEvaluator
+from recloop.loop.step_errors import step_failed
+from recloop.loop.workers import (
+    EvaluatorFactory,
+    WorkerSpec,
+    advance_in_worker,
+    executor_for,
+    forget_machine,
+    machine_for,
+)
 from recloop.workspace.manifest import RECLOOP_DIR
 
-EvaluatorFactory = Callable[[], OnlineEvaluator | None]
 Notify = Callable[[str], None]
 LOCK_FILE = f"{RECLOOP_DIR}/loop/run.lock"
 
@@ -51,6 +62,8 @@ class RunSettings(BaseModel):
     hours: float | None = Field(default=None, gt=0)  # no new experiment after this wall time
     parallel: int = Field(default=1, ge=1)  # experiments in flight at once (worker processes)
     seed: int = 0  # the brainstormer's seed
+    wait_approvals: float = Field(default=0.0, ge=0)  # idle minutes to wait for people's answers
+    poll_seconds: float = Field(default=1.0, gt=0)  # how often answers are looked for
 
 
 @dataclass
@@ -84,55 +97,6 @@ def run_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# -- the worker side ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What a worker process needs to build its own `Machine` (picklable)."""
-
-    root: Path
-    evaluator_factory: EvaluatorFactory | None
-    auto_approver: str | None
-    data_root: Path | None
-
-
-_MACHINES: dict[Path, Machine] = {}
-
-
-def _machine(spec: WorkerSpec) -> Machine:
-    machine = _MACHINES.get(spec.root)
-    if machine is None:
-        evaluator = spec.evaluator_factory() if spec.evaluator_factory is not None else None
-        machine = Machine(
-            spec.root,
-            Ledger.open(spec.root),
-            workspace_store(spec.root),
-            evaluator,
-            auto_approver=spec.auto_approver,
-            data_root=spec.data_root,
-        )
-        _MACHINES[spec.root] = machine
-    return machine
-
-
-def advance_in_worker(spec: WorkerSpec, key: str) -> str:
-    """Advance one experiment in this process (up to its decision); its state after."""
-    return advance(_machine(spec), key).state
-
-
-class InlineExecutor(Executor):
-    """Runs each call at submission, in this process (`parallel = 1`)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the caller through the future
-            future.set_exception(exc)
-        return future
-
-
 # -- the loop ----------------------------------------------------------------------------------
 
 
@@ -141,13 +105,15 @@ class Loop:
 
     def __init__(self, root: Path, settings: RunSettings, spec: WorkerSpec, notify: Notify) -> None:
         self.root, self.settings, self.spec, self.notify = root, settings, spec, notify
-        self.machine = _machine(spec)
+        self.machine = machine_for(spec)
         self.ledger = self.machine.ledger
-        self.state = load_state(root)
+        self.state = load_state(root, self.ledger)
         self.brainstormer = CatalogueBrainstormer(memory=self.state.memory, seed=settings.seed)
         self.report = RunReport()
         self.in_flight: dict[Future[str], str] = {}
         self.exhausted = False
+        self.parked: set[str] = set()  # waiting for a person at the last look
+        self.idle_since: float | None = None
 
     def prepare(self) -> None:
         recover_checkout(self.root)
@@ -169,13 +135,25 @@ class Loop:
         started = time.monotonic()
         deadline = None if self.settings.hours is None else started + self.settings.hours * 3600
         while True:
+            self._pick_up_answers()
             self._main_steps()
             self._fill(executor, deadline)
-            if not self.in_flight:
+            self.parked |= {e.key for e in self._unfinished() if self._waiting(e)}
+            if self.in_flight:
+                self.idle_since = None
+                done, _ = wait(
+                    list(self.in_flight),
+                    timeout=self.settings.poll_seconds,
+                    return_when=FIRST_COMPLETED,
+                )
+                for future in done:
+                    self._collect(future)
+            elif self._keep_waiting():
+                time.sleep(self.settings.poll_seconds)
+            else:
                 break
-            done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
-            for future in done:
-                self._collect(future)
+        for experiment in self.ledger.experiments(states=["closed"]):
+            self._finalize(experiment)  # closed by a person between two looks
         self.report.parked = [e.key for e in self._unfinished()]
         self.report.seconds = time.monotonic() - started
         return self.report
@@ -186,23 +164,59 @@ class Loop:
         return [e for e in self.ledger.experiments() if not e.is_finished]
 
     def _main_steps(self) -> None:
-        """Launch or close decided experiments; close those a person rejected."""
+        """Launch or close decided experiments (a failed launch step is retried here)."""
         for experiment in self._unfinished():
             if experiment.key in self.in_flight.values() or experiment.state != "decided":
                 continue
-            after = self._advance_here(experiment.key)
+            after: Experiment | None = experiment
+            while after is not None and after.state == "decided" and not self._waiting(after):
+                after = self._advance_here(after.key)
             if after is not None and after.state == "launched":
                 self.report.launched.append(after.key)
                 self.notify(f"{after.key}: launched — the champion moved")
 
     def _advance_here(self, key: str) -> Experiment | None:
+        """Advance in this process; None when someone else moved it meanwhile."""
         try:
-            after = advance(self.machine, key, launch=True)
+            after: Experiment | None = advance(self.machine, key, launch=True)
         except StaleStateError:
             return None
-        if after.is_finished:
+        except Exception as exc:  # a bug or a broken environment: retried, then closed
+            self._failed(key, exc)
+            after = self.ledger.find_experiment(key)
+        if after is not None and after.is_finished:
             self._finalize(after)
         return after
+
+    def _pick_up_answers(self) -> None:
+        """Resume or finalize experiments a person answered since the last look."""
+        for key in sorted(self.parked):
+            experiment = self.ledger.find_experiment(key)
+            if experiment is None or self._waiting(experiment):
+                continue
+            self.parked.discard(key)
+            if not experiment.is_finished:
+                self.notify(f"{key}: answered; resuming")
+            elif not is_finalized(self.machine, experiment):
+                self.notify(f"{key}: {experiment.state} on a person's answer")
+                self._finalize(experiment)
+
+    def _keep_waiting(self) -> bool:
+        """Whether to wait (idle) for people's answers to parked experiments."""
+        if not self.parked or self.settings.wait_approvals <= 0:
+            return False
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+            minutes = self.settings.wait_approvals
+            self.notify(
+                f"waiting up to {minutes:g} min for answers: {', '.join(sorted(self.parked))} "
+                "(recloop approvals)"
+            )
+        if now - self.idle_since < self.settings.wait_approvals * 60:
+            return True
+        self.notify("no answer came in time; the next run picks them up")
+        return False
 
     def _ready(self) -> list[str]:
         busy = set(self.in_flight.values())
@@ -243,31 +257,29 @@ class Loop:
 
     def _collect(self, future: Future[str]) -> None:
         key = self.in_flight.pop(future)
+        self.idle_since = None
         try:
-            state: str | None = future.result()
-        except Exception as exc:  # a bug or a broken environment: the experiment is closed
-            self.notify(f"{key}: the step failed inside recloop: {exc!r}")
-            state = self._close_broken(key, exc)
+            state = future.result()
+        except Exception as exc:  # a bug or a broken environment: retried, then closed
+            state = self._failed(key, exc)
         self.notify(f"{key}: {state}")
         experiment = self.ledger.find_experiment(key)
         if experiment is not None and experiment.is_finished:
             self._finalize(experiment)
 
-    def _close_broken(self, key: str, exc: Exception) -> str:
+    def _failed(self, key: str, exc: Exception) -> str:
+        """Record a step that raised inside recloop (`step_errors`); the experiment's state."""
         experiment = self.ledger.find_experiment(key)
         assert experiment is not None
         if experiment.is_finished:
             return experiment.state
-        payload = {
-            "stage": experiment.state,
-            "cause": "harness-error",
-            "sentence": repr(exc),
-            "verdict": "error",
-        }
-        try:
-            return self.machine.move(experiment, "closed", payload).state
-        except StaleStateError:
-            return self.ledger.get_experiment(experiment).state
+        again, attempt = step_failed(self.machine, experiment, exc)
+        what = "retrying" if again else "closing it"
+        self.notify(
+            f"{key}: the step after {experiment.state} failed inside recloop "
+            f"(attempt {attempt}), {what}: {exc!r}"
+        )
+        return self.ledger.get_experiment(experiment).state
 
     def _finalize(self, experiment: Experiment) -> None:
         if is_finalized(self.machine, experiment):
@@ -331,18 +343,8 @@ def run_loop(
         loop = Loop(root, settings, spec, notify or (lambda _message: None))
         try:
             loop.prepare()
-            with _executor(settings.parallel) as executor:
+            with executor_for(settings.parallel) as executor:
                 return loop.run(executor)
         finally:
-            _MACHINES.pop(root, None)
+            forget_machine(root)
             loop.ledger.close()
-
-
-@contextmanager
-def _executor(parallel: int) -> Iterator[Executor]:
-    if parallel == 1:
-        yield InlineExecutor()
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(parallel, mp_context=context) as pool:
-        yield pool

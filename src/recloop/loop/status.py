@@ -3,15 +3,29 @@
 Everything is read from the ledger: where each finished experiment stopped and why (the closing
 transition's payload), the offline primary metric against the champion of its time, the online
 decision and lift, and the launches that moved the champion.
+
+The gain over the starting point is said as measured where it is: offline, the starting
+champion's and today's champion's primary metric, both measured by recloop's trusted evaluator
+(the champion cache, `cascade.champion.cached_summaries`; a champion launched but not measured
+since falls back on its own offline-stage figure, the same evaluator on the same commit).
+Online, each launch's lift was measured against the champion of its time only; their product is
+reported as *compounded*, an estimate nobody measured (None when a launch has no measured lift).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
+import numpy as np
+
+from recloop.agents.posterior import PLAYBOOK_AGENT
+from recloop.cascade.champion import cached_summaries
 from recloop.ledger import Experiment, Ledger
+
+Source = Literal["champion-cache", "offline-stage"]
 
 FUNNEL_STAGES = (
     "proposed",
@@ -69,9 +83,12 @@ class Status:
     leaderboard: list[Row] = field(default_factory=list)
     launched: list[Row] = field(default_factory=list)
     pending_approvals: int = 0
-    offline_start: float | None = None
-    offline_now: float | None = None
-    online_gain: float | None = None  # compounded relative lift of the launches
+    offline_start: float | None = None  # the starting champion's primary metric, measured
+    offline_now: float | None = None  # today's champion's, measured
+    offline_sources: dict[str, Source] = field(default_factory=dict)  # start/now -> where from
+    online_lifts: list[float | None] = field(default_factory=list)  # each launch's, measured
+    online_gain_compounded: float | None = None  # product of the launches' lifts: not measured
+    posterior_version: int | None = None  # the brainstormer's current playbook version
 
     @property
     def offline_gain(self) -> float | None:
@@ -86,7 +103,8 @@ class Status:
         return data
 
 
-def workspace_status(ledger: Ledger, primary_metric: str) -> Status:
+def workspace_status(ledger: Ledger, primary_metric: str, root: Path | None = None) -> Status:
+    """The workspace's status from its ledger (and, given `root`, its champion cache)."""
     experiments = ledger.experiments()
     status = Status(
         primary_metric=primary_metric,
@@ -109,7 +127,9 @@ def workspace_status(ledger: Ledger, primary_metric: str) -> Status:
     status.stopped = {k: dict(v) for k, v in status.stopped.items()}
     status.leaderboard.sort(key=lambda r: -(r.offline_difference or float("-inf")))
     status.pending_approvals = len(ledger.approvals(status="pending"))
-    _gains(status, ledger)
+    current = ledger.current_playbook(PLAYBOOK_AGENT)
+    status.posterior_version = None if current is None else current.version
+    _gains(status, ledger, {} if root is None else cached_summaries(root))
     return status
 
 
@@ -149,18 +169,32 @@ def _row(ledger: Ledger, experiment: Experiment, primary: str) -> Row:
     return row
 
 
-def _gains(status: Status, ledger: Ledger) -> None:
-    measured = [r for r in status.leaderboard if r.offline_champion is not None]
-    first = min(measured, key=lambda r: _created(ledger, r.experiment), default=None)
-    status.offline_start = None if first is None else first.offline_champion
-    status.offline_now = status.offline_start
-    if status.launched:
-        last = max(status.launched, key=lambda r: _created(ledger, r.experiment))
-        status.offline_now = last.offline_candidate
-        gain = 1.0
-        for row in status.launched:
-            gain *= 1.0 + (row.online_lift or 0.0)
-        status.online_gain = gain - 1.0
+def _gains(status: Status, ledger: Ledger, measured: dict[str, dict[str, float]]) -> None:
+    """The gain over the starting point (see the module docstring)."""
+    moves = ledger.audit_log(action="champion.move")
+    experiments = ledger.experiments()
+    start = moves[0].payload.get("from") if moves else None
+    if start is None and experiments:
+        start = experiments[0].base_commit
+    now = moves[-1].payload.get("to") if moves else start
+    primary = status.primary_metric
+    rows = sorted(status.leaderboard, key=lambda r: _created(ledger, r.experiment))
+    first = next((r for r in rows if r.offline_champion is not None), None)
+    last = max(status.launched, key=lambda r: _created(ledger, r.experiment), default=None)
+    began = None if first is None else first.offline_champion
+    staged = {"start": began, "now": began if last is None else last.offline_candidate}
+    for when, commit in (("start", start), ("now", now)):
+        value = measured.get(str(commit), {}).get(primary)
+        source: Source = "champion-cache"
+        if value is None:
+            value, source = staged[when], "offline-stage"
+        if value is not None:
+            setattr(status, f"offline_{when}", value)
+            status.offline_sources[when] = source
+    status.online_lifts = [r.online_lift for r in status.launched]
+    if status.launched and None not in status.online_lifts:
+        lifts = np.array(status.online_lifts, dtype=float)
+        status.online_gain_compounded = float(np.prod(1.0 + lifts) - 1.0)
 
 
 def _created(ledger: Ledger, key: str) -> int:

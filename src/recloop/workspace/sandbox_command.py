@@ -41,7 +41,7 @@ from recloop.workspace.sandbox import (
     read_report,
     scrubbed_env,
 )
-from recloop.workspace.sandbox_files import open_output
+from recloop.workspace.sandbox_files import FileTimeline, open_output
 from recloop.workspace.sandbox_process import Exit, spawn_and_wait
 
 CommandStatus = Literal["ok", "failed", "timeout", "oom", "killed"]
@@ -83,6 +83,8 @@ class CommandResult(BaseModel):
     stdout_tail: str = ""
     stderr_tail: str = ""
     outputs: dict[str, bytes] = Field(default_factory=dict, exclude=True, repr=False)
+    # (seconds since the start on the parent's clock, content) of the `timeline` file
+    timeline: list[tuple[float, str]] = Field(default_factory=list, exclude=True, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -106,12 +108,15 @@ def run_command(
     isolate: bool = True,
     outputs: Sequence[str] = (),
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+    timeline: str | None = None,
 ) -> CommandResult:
     """Run `command` with `worktree` as its working directory, sandboxed (module docstring).
 
     `command` is an argv, or a function that writes its inputs into the `Scratch` and returns
     the argv. `outputs` name files the command writes under `Scratch.out`; those found come back
     in `CommandResult.outputs`. `isolate=False` skips the namespaces (the result says so).
+    `timeline` names a file under `Scratch.out` the parent polls while the command runs: each
+    content it saw and when, on the parent's clock (`CommandResult.timeline`).
     """
     limits = limits or SandboxLimits()
     worktree = Path(worktree).resolve()
@@ -133,7 +138,10 @@ def run_command(
         launcher = launcher_command(prefix, wrapped, scratch.root, worktree, wanted, deadline)
         env = scrubbed_env(scratch.box, limits.threads)
         backstop = limits.wall_seconds + BACKSTOP_SECONDS
-        ended = spawn_and_wait(launcher, env, scratch.root / "logs", backstop, with_report=True)
+        watch = None if timeline is None else FileTimeline(scratch.out / timeline)
+        ended = spawn_and_wait(
+            launcher, env, scratch.root / "logs", backstop, with_report=True, watch=watch
+        )
         report, final = read_report(ended.report)
         if prefix is None:
             isolation = Isolation.none(f"no namespaces: {why}")
@@ -144,7 +152,10 @@ def run_command(
             data = open_output(scratch.out / name, max_output_bytes)
             if data is not None:
                 files[name] = data
-        return _classify(ended, final, isolation, scratch, limits, files)
+        result = _classify(ended, final, isolation, scratch, limits, files)
+        if watch is not None:
+            result = result.model_copy(update={"timeline": watch.entries})
+        return result
     finally:
         shutil.rmtree(scratch.root, ignore_errors=True)
 

@@ -120,3 +120,33 @@ def read_recommendations(out_dir: Path, n_users: int, k: int) -> np.ndarray | st
     if recs.shape != (n_users, k):
         return f"expected recommendations of shape {(n_users, k)}, got {recs.shape}"
     return recs.astype(np.int64)
+
+
+class FileTimeline:
+    """What a file the child rewrites said, and when the parent first saw each content.
+
+    Polled by the parent while the child runs (`spawn_and_wait(watch=...)`): the times are the
+    parent's own clock, seconds since the start, so the child cannot forge them — only what the
+    file says, and when it says it. Bounded in entries and bytes like any output.
+    """
+
+    MAX_ENTRIES = 256
+    MAX_BYTES = 4096
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: list[tuple[float, str]] = []
+        self._seen: tuple[int, int] | None = None
+
+    def __call__(self, elapsed: float) -> None:
+        try:
+            info = os.stat(self.path, follow_symlinks=False)
+        except OSError:
+            return
+        mark = (info.st_mtime_ns, info.st_ino)
+        if mark == self._seen or len(self.entries) >= self.MAX_ENTRIES:
+            return
+        self._seen = mark
+        raw = open_output(self.path, self.MAX_BYTES)
+        if raw is not None:
+            self.entries.append((elapsed, raw.decode("utf-8", "replace")))

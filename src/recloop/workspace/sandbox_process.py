@@ -19,9 +19,13 @@ import os
 import select
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+Watch = Callable[[float], None]  # called with the seconds since the start while the child runs
+WATCH_SECONDS = 0.002  # how often a watch is called
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,15 @@ class Exit:
 
 
 def spawn_and_wait(
-    argv: list[str], env: dict[str, str], logs: Path, wall_seconds: float, with_report: bool
+    argv: list[str],
+    env: dict[str, str],
+    logs: Path,
+    wall_seconds: float,
+    with_report: bool,
+    watch: Watch | None = None,
 ) -> Exit:
-    """Start `argv` in a new session; wait for it or kill its group at the deadline."""
+    """Start `argv` in a new session; wait for it or kill its group at the deadline (calling
+    `watch` every `WATCH_SECONDS` meanwhile)."""
     stdout = os.open(logs / "stdout", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     stderr = os.open(logs / "stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     read_end, write_end = os.pipe() if with_report else (-1, -1)
@@ -65,7 +75,7 @@ def spawn_and_wait(
             if fd >= 0:
                 os.close(fd)
     with ReportPipe(read_end) as report:
-        return _wait(pid, report, started, wall_seconds)
+        return _wait(pid, report, started, wall_seconds, watch)
 
 
 class ReportPipe:
@@ -98,22 +108,28 @@ class ReportPipe:
             self.fd = -1
 
 
-def _wait(pid: int, report: ReportPipe, started: float, wall_seconds: float) -> Exit:
+def _wait(
+    pid: int, report: ReportPipe, started: float, wall_seconds: float, watch: Watch | None
+) -> Exit:
     """Wait for `pid` until the deadline (reading the report pipe meanwhile), then reap it."""
     deadline = started + wall_seconds
     pidfd = _pidfd(pid)
     timed_out = False
     try:
         while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
-            remaining = deadline - time.perf_counter()
+            now = time.perf_counter()
+            remaining = deadline - now
             if remaining <= 0:
                 timed_out = True
                 break
+            if watch is not None:
+                watch(now - started)
+            tick = 0.02 if watch is None else WATCH_SECONDS
             watched = [fd for fd in (report.fd, pidfd) if fd >= 0]
             if not watched:
-                time.sleep(min(remaining, 0.02))
+                time.sleep(min(remaining, tick))
                 continue
-            wait = remaining if pidfd >= 0 else min(remaining, 0.02)
+            wait = remaining if pidfd >= 0 and watch is None else min(remaining, tick)
             ready, _, _ = select.select(watched, [], [], wait)
             if report.fd in ready:
                 report.read_some()
