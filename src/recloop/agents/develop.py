@@ -93,6 +93,37 @@ class DevelopResult(BaseModel):
     def ok(self) -> bool:
         return self.failure is None and self.commit is not None
 
+    @classmethod
+    def committed(
+        cls,
+        candidates: Candidates,
+        candidate: Candidate,
+        agent: str,
+        message: str,
+        sources: dict[str, tuple[str | None, str | None]],
+    ) -> DevelopResult:
+        """Commit what is written in the candidate's worktree; the result with the change's
+        scope and risk level by rule (every develop agent ends here, so they are judged alike)."""
+        try:
+            commit = candidates.commit(candidate.name, message)
+            diff = candidates.diff(candidate.name)
+        except GitError as exc:
+            failure = DevelopFailure(cause="git-failed", message=str(exc))
+            return cls(candidate=candidate.name, agent=agent, failure=failure)
+        scope = ChangeScope.between(
+            {p: b for p, (b, _) in sources.items()}, {p: a for p, (_, a) in sources.items()}
+        )
+        return cls(
+            candidate=candidate.name,
+            agent=agent,
+            commit=commit,
+            diff=diff,
+            files=tuple(sorted(sources)),
+            scope=scope,
+            risk=risk_level(scope),
+            sources=sources,
+        )
+
 
 @runtime_checkable
 class Developer(Protocol):
@@ -152,27 +183,11 @@ class CatalogueDeveloper:
             write_files(candidate.path, dict(changed), self.policy)
         except PatchRejectedError as exc:
             return self._failed(candidate, "patch-rejected", str(exc))
-        try:
-            commit = self.candidates.commit(candidate.name, _message(transformation, proposal))
-            diff = self.candidates.diff(candidate.name)
-        except GitError as exc:
-            return self._failed(candidate, "git-failed", str(exc))
         sources: dict[str, tuple[str | None, str | None]] = {
             path: (before[path], text) for path, text in changed.items()
         }
-        scope = ChangeScope.between(
-            {p: b for p, (b, _) in sources.items()}, {p: a for p, (_, a) in sources.items()}
-        )
-        return DevelopResult(
-            candidate=candidate.name,
-            agent=AGENT_NAME,
-            commit=commit,
-            diff=diff,
-            files=tuple(sorted(changed)),
-            scope=scope,
-            risk=risk_level(scope),
-            sources=sources,
-        )
+        message = _message(transformation, proposal)
+        return DevelopResult.committed(self.candidates, candidate, AGENT_NAME, message, sources)
 
     def _failed(self, candidate: Candidate, cause: DevelopCause, message: str) -> DevelopResult:
         failure = DevelopFailure(cause=cause, message=message)

@@ -31,7 +31,6 @@ from recloop.agents.llm.backends import Messages
 from recloop.agents.llm.client import LLMClient
 from recloop.agents.llm.errors import BudgetExhausted, LLMError
 from recloop.agents.llm.tools import ReadPolicy, WorkspaceTools
-from recloop.agents.risk import ChangeScope, risk_level
 from recloop.cascade import (
     CascadeContext,
     CascadeSettings,
@@ -216,24 +215,7 @@ class LLMDeveloper:
             f"{action.message.strip()}\n\nfamily: {proposal.family}\nrisk: {proposal.risk}\n"
             f"agent: recloop {AGENT_NAME}\n"
         )
-        try:
-            commit = self.candidates.commit(candidate.name, message)
-            diff = self.candidates.diff(candidate.name)
-        except GitError as exc:
-            return _failed(candidate, "git-failed", str(exc))
-        scope = ChangeScope.between(
-            {p: b for p, (b, _) in sources.items()}, {p: a for p, (_, a) in sources.items()}
-        )
-        return DevelopResult(
-            candidate=candidate.name,
-            agent=AGENT_NAME,
-            commit=commit,
-            diff=diff,
-            files=tuple(sorted(sources)),
-            scope=scope,
-            risk=risk_level(scope),
-            sources=sources,
-        )
+        return DevelopResult.committed(self.candidates, candidate, AGENT_NAME, message, sources)
 
 
 def rejection_feedback(verdict: Verdict, repairs_left: int) -> str:
