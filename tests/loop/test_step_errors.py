@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from recloop.agents.posterior import PLAYBOOK_AGENT
+from recloop.knowledge import workspace_store
 from recloop.ledger import Ledger
 from recloop.loop import cascade_step
 from recloop.loop.runner import RunSettings, run_loop
@@ -77,6 +79,8 @@ def test_a_step_that_always_fails_closes_after_its_attempts_even_across_a_restar
         experiment = ledger.experiments()[0]
         assert experiment.state == "closed"
         closing = ledger.history(experiment)[-1].payload["payload"]
+        assert ledger.playbook_versions(PLAYBOOK_AGENT) == []  # not the idea's fault: not learned
     assert closing["cause"] == "harness-error" and closing["stage"] == "structural"
     assert closing["attempts"] == STEP_ATTEMPTS and "disk full" in closing["sentence"]
+    assert not any(f.counts for f in workspace_store(workspace).failures())
     helpers.check_invariants(workspace)

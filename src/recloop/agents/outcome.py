@@ -8,9 +8,17 @@ shipped. The family posterior counts successes; the parameter search takes the v
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
+
+from recloop.cascade.causes import HARNESS_ERROR
+
+# Closing causes that say nothing about the idea: recloop failed inside (a step's error, the
+# checks unable to judge), the LLM was unusable, or a budget ran out. Nothing learns from them.
+NOT_THE_IDEAS_FAULT: Final = frozenset(
+    {HARNESS_ERROR, "budget-exhausted", "llm-failed", "check-failed"}
+)
 
 Reached = Literal[
     "forbidden", "develop", "structural", "semantic", "local", "offline", "online", "shipped"

@@ -2,8 +2,10 @@
 
 - `machine`: one experiment's state machine (`Machine`, `step`, `advance`), every transition a
   committed compare-and-set ledger write, every step idempotent;
-- `runner`: `run_loop` with budgets (experiments, wall time) and `parallel` worker processes,
-  resumable after a kill at any moment;
+- `runner`: `run_loop` with budgets (experiments, wall time, LLM tokens and cost) and
+  `parallel` worker processes (`workers`), resumable after a kill at any moment;
+- `propose`: a brainstormer's choice recorded as a new experiment; `llm_agents`: which agents
+  run (`--agents`), the LLM brainstormer, developer, budget and playbook keepers in the loop;
 - `approvals`: the autonomy gates (`online` by level, `launch`), `approve` / `reject`;
 - `launch`: the champion moves (a fast-forward of the main branch) only on a launch;
 - `online`: the `OnlineEvaluator` port and its request/result; `status`: the funnel, the

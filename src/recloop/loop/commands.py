@@ -13,9 +13,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from recloop.agents.llm import LLMConfigError
 from recloop.ledger import Ledger, LedgerError
 from recloop.loop.approvals import ApprovalError, approve, pending_approvals, reject
 from recloop.loop.demo import run_demo
+from recloop.loop.llm_agents import AgentChoice
 from recloop.loop.online import OnlineUnavailableError, agent_evaluator
 from recloop.loop.render import print_status
 from recloop.loop.runner import RunLockedError, RunSettings, run_loop
@@ -36,6 +38,7 @@ FAILURES = (
     WorkspaceError,
     ManifestError,
     DataUnavailableError,
+    LLMConfigError,
 )
 
 
@@ -61,6 +64,16 @@ def run_command(
             "minutes for `recloop approve`/`reject` (0: return; the next run picks them up).",
         ),
     ] = 0.0,
+    agents: Annotated[
+        AgentChoice,
+        typer.Option(
+            help="auto: the LLM agents when the manifest's llm section (or RECLOOP_LLM_*) "
+            "names a model, else the catalogue agents; llm: demand the LLM; catalogue: never."
+        ),
+    ] = "auto",
+    reflect_every: Annotated[
+        int, typer.Option(min=1, help="Experiments per batch before an LLM playbook is revised.")
+    ] = 5,
 ) -> None:
     """Run the loop (resuming unfinished experiments first; answers given meanwhile are
     picked up while it runs)."""
@@ -70,6 +83,8 @@ def run_command(
             hours=hours or None,
             parallel=parallel,
             wait_approvals=wait_approvals,
+            agents=agents,
+            reflect_every=reflect_every,
         )
         report = run_loop(workspace, settings, evaluator_factory=agent_evaluator, notify=_notify)
     except FAILURES as exc:
@@ -77,8 +92,10 @@ def run_command(
     err.print(
         f"{len(report.started)} started, {len(report.resumed)} resumed, "
         f"{len(report.launched)} launched, {len(report.parked)} waiting, "
-        f"{report.seconds:.0f} s"
+        f"{report.seconds:.0f} s ({report.agents} agents)"
     )
+    if report.budget_spent is not None:
+        err.print(f"LLM budget spent: {report.budget_spent}")
     _status(workspace, as_json=False)
 
 

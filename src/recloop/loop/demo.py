@@ -69,7 +69,7 @@ def run_demo(
         notify(text)
     report = run_loop(
         root,
-        RunSettings(experiments=experiments, parallel=parallel),
+        RunSettings(experiments=experiments, parallel=parallel, agents="catalogue"),
         evaluator_factory=evaluator_factory,
         auto_approver=DEMO_APPROVER,
         notify=notify,

@@ -5,14 +5,21 @@ closing transition, so a repeat is the same record), the learning (the learned k
 with the agents' memory in one write) and the posterior's version in the ledger (published after
 that write, again on a repeat) — and a `loop.finalize` audit entry marks the experiment done, so
 a resumed run finalizes exactly the experiments it has not.
+
+An experiment stopped by recloop or its LLM rather than by its idea (`NOT_THE_IDEAS_FAULT`: a
+step failing inside recloop, an LLM budget spent, the LLM unusable, the checks unable to judge)
+teaches the agents nothing: it is withdrawn, not counted as a failure of its family. Its closing
+verdict is `error` or it stopped at develop, so no failure record of it counts toward a
+forbidden direction either (`knowledge.failures`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
-from recloop.agents import CatalogueBrainstormer, Outcome
-from recloop.agents.outcome import Reached
+from recloop.agents import Brainstormer, CatalogueBrainstormer, Outcome
+from recloop.agents.outcome import NOT_THE_IDEAS_FAULT, Reached
 from recloop.knowledge import FailureRecord, record_failure, workspace_champion
 from recloop.ledger import Experiment
 from recloop.loop.machine import Machine
@@ -47,8 +54,10 @@ def finalize(
     experiment: Experiment,
     brainstormer: CatalogueBrainstormer,
     state: LoopAgentState,
+    learners: Sequence[Brainstormer] = (),
 ) -> LoopAgentState:
-    """Clean up after a finished experiment; return the agents' state after learning."""
+    """Clean up after a finished experiment; return the agents' state after learning.
+    `learners` (the LLM brainstormer) learn the outcome too, in this process only."""
     if is_finalized(machine, experiment):
         return state
     machine.remove_worktree(experiment.key)
@@ -56,10 +65,13 @@ def finalize(
     _remember_failure(machine, experiment, info)
     if experiment.key not in state.learned:
         idea = machine.idea(experiment)
-        if info.get("cause") == "forbidden-direction":
-            brainstormer.withdraw(idea, "forbidden")
+        reason = withdrawn(info)
+        if reason is not None:
+            brainstormer.withdraw(idea, reason)
         else:
-            brainstormer.learn(idea, outcome_of(machine, experiment, info))
+            outcome = outcome_of(machine, experiment, info)
+            for learner in (brainstormer, *learners):
+                learner.learn(idea, outcome)
         state = LoopAgentState(memory=brainstormer.memory, learned=(*state.learned, experiment.key))
         save_state(machine.root, state)
     publish_posterior(machine.ledger, state.memory.posterior, experiment.key)
@@ -70,6 +82,14 @@ def finalize(
         experiment=experiment,
     )
     return state
+
+
+def withdrawn(info: dict[str, Any]) -> str | None:
+    """Why the agents learn nothing from an experiment that closed so (None: they learn)."""
+    cause = info.get("cause")
+    if cause == "forbidden-direction":
+        return "forbidden"
+    return str(cause) if cause in NOT_THE_IDEAS_FAULT else None
 
 
 def primary_difference(machine: Machine, experiment: Experiment) -> float | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from recloop.loop.cascade_step import run_cascade_stage
 from recloop.loop.launch import launch_candidate
 from recloop.loop.online import OnlineEvaluator
 from recloop.workspace.errors import GitError
-from recloop.workspace.git import Candidates
+from recloop.workspace.git import Candidates, run_git
 from recloop.workspace.manifest import Manifest, load_manifest
 
 CASCADE_STATES: tuple[State, ...] = ("structural", "semantic", "local", "offline")
@@ -46,6 +47,7 @@ AFTER: dict[str, State] = {
     "local": "offline",
 }
 CHAMPION_MOVED = "champion-moved"
+_AGENT_LINE = re.compile(r"^agent: recloop (\S+)", re.MULTILINE)  # in develop agents' commits
 
 
 class Parked(Exception):
@@ -222,7 +224,7 @@ def _developed(machine: Machine, experiment: Experiment) -> DevelopResult:
         idea = machine.idea(experiment)
         return DevelopResult(
             candidate=name,
-            agent="catalogue",
+            agent=_commit_agent(machine, existing.head),
             commit=existing.head,
             diff=diff,
             files=files,
@@ -303,6 +305,14 @@ def _launch(machine: Machine, experiment: Experiment) -> Experiment:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _commit_agent(machine: Machine, commit: str) -> str:
+    """The develop agent that made the commit, as its message records (`agent: recloop NAME`;
+    "unknown" when it records none)."""
+    message = run_git(["log", "-1", "--format=%B", commit], machine.root).decode()
+    found = _AGENT_LINE.search(message)
+    return found.group(1) if found else "unknown"
 
 
 def structural_commit(machine: Machine, experiment: Experiment) -> str | None:

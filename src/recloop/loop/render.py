@@ -63,10 +63,36 @@ def print_status(console: Console, status: Status) -> None:
     else:
         console.print("Launched: nothing yet")
     console.print(gain_sentence(status))
+    if status.llm_usage or status.playbooks:
+        console.print(llm_table(status))
     if status.pending_approvals:
         console.print(
             f"{status.pending_approvals} approval(s) wait for a person: recloop approvals"
         )
+
+
+def llm_table(status: Status) -> Table:
+    """LLM calls, tokens and cost per agent, and each LLM agent's playbook in force."""
+    table = Table(title="LLM agents")
+    for column in ("agent", "calls", "tokens in", "tokens out", "cost (USD)", "playbook"):
+        table.add_column(column, justify="left" if column in ("agent", "playbook") else "right")
+    agents = dict.fromkeys([*status.playbooks, *status.llm_usage])
+    for agent in sorted(agents, key=lambda a: a == "total"):  # the total last
+        usage = status.llm_usage.get(agent)
+        playbook = status.playbooks.get(agent)
+        figures = (
+            ("0", "0", "0", "—")
+            if usage is None
+            else (
+                str(usage.calls),
+                str(usage.tokens_in),
+                str(usage.tokens_out),
+                f"{usage.cost_usd:.4f}",
+            )
+        )
+        version = "" if playbook is None else f"v{playbook.version} ({playbook.status})"
+        table.add_row(agent, *figures, version)
+    return table
 
 
 SOURCES = {

@@ -17,6 +17,13 @@ An experiment waiting for a person is parked and the loop moves on; every pass (
 approve` or `reject` from another process — and resumes or finalizes the experiment at once.
 When nothing else is left to do but parked experiments remain, the run waits for answers up to
 `wait_approvals` minutes of idleness (default 0: it returns, and the next run picks them up).
+
+With an LLM (`agents`, `llm_agents`) the LLM brainstormer proposes — the catalogue standing in
+for a proposal when the model is unreachable or answers nothing usable — and the workers develop
+with the LLM; after each finished experiment the playbooks are scored and reflected on. When an
+LLM budget of the run is spent (found when brainstorming, reflecting or after an experiment
+finished) no experiment starts any more, those in flight finish, and the report says which
+budget (`budget_spent`).
 """
 
 from __future__ import annotations
@@ -33,11 +40,14 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.agents import BrainstormContext, CatalogueBrainstormer
+from recloop.agents.llm import BudgetExhausted
 from recloop.ledger import Experiment, StaleStateError
 from recloop.loop.finalize import finalize, is_finalized
 from recloop.loop.launch import recover_checkout
+from recloop.loop.llm_agents import AgentChoice, LLMSide, choose_llm
 from recloop.loop.machine import advance
 from recloop.loop.memory import LoopAgentState, load_state, save_state
+from recloop.loop.propose import CATALOGUE, Choice, catalogue_choice, record
 from recloop.loop.step_errors import step_failed
 from recloop.loop.workers import (
     EvaluatorFactory,
@@ -47,7 +57,7 @@ from recloop.loop.workers import (
     forget_machine,
     machine_for,
 )
-from recloop.workspace.manifest import RECLOOP_DIR
+from recloop.workspace.manifest import RECLOOP_DIR, load_manifest
 
 Notify = Callable[[str], None]
 LOCK_FILE = f"{RECLOOP_DIR}/loop/run.lock"
@@ -64,6 +74,8 @@ class RunSettings(BaseModel):
     seed: int = 0  # the brainstormer's seed
     wait_approvals: float = Field(default=0.0, ge=0)  # idle minutes to wait for people's answers
     poll_seconds: float = Field(default=1.0, gt=0)  # how often answers are looked for
+    agents: AgentChoice = "auto"  # auto: the LLM agents when an LLM is configured
+    reflect_every: int = Field(default=5, ge=1)  # experiments per playbook batch (LLM agents)
 
 
 @dataclass
@@ -76,6 +88,8 @@ class RunReport:
     launched: list[str] = field(default_factory=list)
     parked: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    agents: str = "catalogue"  # the agents that ran: "llm" or "catalogue"
+    budget_spent: str | None = None  # which LLM budget stopped new experiments, with figures
 
 
 class RunLockedError(RuntimeError):
@@ -109,7 +123,12 @@ class Loop:
         self.ledger = self.machine.ledger
         self.state = load_state(root, self.ledger)
         self.brainstormer = CatalogueBrainstormer(memory=self.state.memory, seed=settings.seed)
-        self.report = RunReport()
+        self.llm: LLMSide | None = None
+        if spec.llm is not None:
+            assert spec.run_started is not None
+            self.llm = LLMSide(self.ledger, spec.llm, spec.run_started, settings.reflect_every)
+            self.llm.recall(self.machine, self.state.learned)
+        self.report = RunReport(agents="catalogue" if self.llm is None else "llm")
         self.in_flight: dict[Future[str], str] = {}
         self.exhausted = False
         self.parked: set[str] = set()  # waiting for a person at the last look
@@ -247,7 +266,9 @@ class Loop:
             self._submit(executor, proposed)
 
     def _may_start(self, deadline: float | None) -> bool:
-        if self.exhausted or len(self.report.started) >= self.settings.experiments:
+        if self.exhausted or self.report.budget_spent is not None:
+            return False
+        if len(self.report.started) >= self.settings.experiments:
             return False
         return deadline is None or time.monotonic() < deadline
 
@@ -284,45 +305,63 @@ class Loop:
     def _finalize(self, experiment: Experiment) -> None:
         if is_finalized(self.machine, experiment):
             return
-        self.state = finalize(self.machine, experiment, self.brainstormer, self.state)
+        learners = () if self.llm is None else (self.llm.brainstormer,)
+        self.state = finalize(self.machine, experiment, self.brainstormer, self.state, learners)
         self.report.finished.append(experiment.key)
+        self._reflect()
+
+    def _reflect(self) -> None:
+        """Score and reflect on the playbooks whose batch is complete."""
+        if self.llm is None or self.report.budget_spent is not None:
+            return
+        try:
+            self.llm.reflect(self.notify)
+        except BudgetExhausted as exc:
+            self._budget_spent(exc)
+
+    def _budget_spent(self, exc: BudgetExhausted) -> None:
+        self.report.budget_spent = f"{exc.budget} used {exc.used:g} of {exc.limit:g}"
+        self.notify(
+            f"LLM budget spent: {self.report.budget_spent}; no new experiment starts, "
+            "those in flight finish"
+        )
+
+    def _choose(self, context: BrainstormContext) -> Choice | None:
+        """The LLM's proposal when it gives one; else the catalogue's."""
+        if self.llm is not None:
+            try:
+                chosen = self.llm.choose(context, self.notify)
+            except BudgetExhausted as exc:
+                self._budget_spent(exc)
+                return None
+            if chosen is not None:
+                return chosen
+        choice = catalogue_choice(self.brainstormer, context)
+        if choice is None:
+            self.exhausted = True
+            self.notify("the brainstormer has nothing left to propose")
+        return choice
 
     def _propose(self) -> str | None:
         """Brainstorm one proposal and record it as a new experiment; its key."""
         now = dt.datetime.now(dt.UTC)
         context = BrainstormContext.of(self.root, now, self.machine.store)
-        ranked = self.brainstormer.rank(context, 1)
-        if not ranked:
-            self.exhausted = True
-            self.notify("the brainstormer has nothing left to propose")
+        choice = self._choose(context)
+        if choice is None:
             return None
-        choice = ranked[0]
-        idea = choice.proposal
-        key = f"{idea.family}-t{choice.trial}"
-        known = self.ledger.find_experiment(key)
-        proposal = self.ledger.add_proposal(
-            key,
-            family=idea.family,
-            title=idea.hypothesis.split(".")[0][:200],
-            level=idea.risk,
-            source="catalogue-brainstormer",
-            hypothesis=idea.hypothesis,
-            params={k: v for k, v in idea.parameters.items()},
-            payload={
-                "proposal": idea.model_dump(mode="json"),
-                "draw": choice.draw,
-                "trial": choice.trial,
-                "expected": idea.expected_effect,
-            },
-        )
-        experiment = self.ledger.create_experiment(
-            key, proposal, base_commit=context.champion.commit
-        )
+        known = self.ledger.find_experiment(choice.key)
+        tags = None
+        if self.llm is not None and known is None:
+            tags = self.llm.tag(proposed_by_llm=choice.source != CATALOGUE)
+        experiment = record(self.ledger, choice, context.champion.commit, tags)
         self.state = LoopAgentState(memory=self.brainstormer.memory, learned=self.state.learned)
         save_state(self.root, self.state)
         if known is None:
             self.report.started.append(experiment.key)
-            self.notify(f"{key}: proposed ({idea.risk}) {idea.hypothesis[:80]}")
+            idea = choice.idea
+            self.notify(
+                f"{choice.key}: proposed by {choice.source} ({idea.risk}) {idea.hypothesis[:80]}"
+            )
         return None if experiment.is_finished else experiment.key
 
 
@@ -338,13 +377,19 @@ def run_loop(
     """Run the loop on a workspace (see the module docstring); what it did."""
     root = Path(workspace).resolve()
     settings = settings or RunSettings()
-    spec = WorkerSpec(root, evaluator_factory, auto_approver, data_root)
+    llm = choose_llm(settings.agents, load_manifest(root))
+    started = dt.datetime.now(dt.UTC)
+    spec = WorkerSpec(root, evaluator_factory, auto_approver, data_root, llm, started)
     with run_lock(root):
-        loop = Loop(root, settings, spec, notify or (lambda _message: None))
+        loop: Loop | None = None
         try:
+            loop = Loop(root, settings, spec, notify or (lambda _message: None))
             loop.prepare()
             with executor_for(settings.parallel) as executor:
                 return loop.run(executor)
         finally:
-            forget_machine(root)
-            loop.ledger.close()
+            machine = forget_machine(root)
+            if loop is not None and loop.llm is not None:
+                loop.llm.close()
+            if machine is not None:
+                machine.ledger.close()

@@ -10,6 +10,9 @@ champion's and today's champion's primary metric, both measured by recloop's tru
 since falls back on its own offline-stage figure, the same evaluator on the same commit).
 Online, each launch's lift was measured against the champion of its time only; their product is
 reported as *compounded*, an estimate nobody measured (None when a launch has no measured lift).
+
+With LLM agents, the LLM calls' totals per agent (its reflections apart) and each LLM agent's
+playbook version in force: the trial while one is being measured, else the newest accepted.
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from recloop.agents.llm import BRAINSTORMER, DEVELOPER
+from recloop.agents.llm.reflect import reflector
 from recloop.agents.posterior import PLAYBOOK_AGENT
 from recloop.cascade.champion import cached_summaries
 from recloop.ledger import Experiment, Ledger
 
 Source = Literal["champion-cache", "offline-stage"]
+LLM_AGENTS = (BRAINSTORMER, DEVELOPER)
 
 FUNNEL_STAGES = (
     "proposed",
@@ -72,6 +78,25 @@ class Row:
 
 
 @dataclass
+class LLMTotals:
+    """One agent's LLM calls: how many, their tokens and cost."""
+
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+
+@dataclass
+class PlaybookInForce:
+    """The playbook version an LLM agent's new experiments run with."""
+
+    version: int
+    status: Literal["trial", "accepted", "default"]  # measured now / kept / nothing scored yet
+    outcome_rate: float | None
+
+
+@dataclass
 class Status:
     """The funnel, the leaderboard, the launches and the champion's gain."""
 
@@ -89,6 +114,8 @@ class Status:
     online_lifts: list[float | None] = field(default_factory=list)  # each launch's, measured
     online_gain_compounded: float | None = None  # product of the launches' lifts: not measured
     posterior_version: int | None = None  # the brainstormer's current playbook version
+    llm_usage: dict[str, LLMTotals] = field(default_factory=dict)  # agent -> its calls' totals
+    playbooks: dict[str, PlaybookInForce] = field(default_factory=dict)  # LLM agent -> version
 
     @property
     def offline_gain(self) -> float | None:
@@ -129,8 +156,38 @@ def workspace_status(ledger: Ledger, primary_metric: str, root: Path | None = No
     status.pending_approvals = len(ledger.approvals(status="pending"))
     current = ledger.current_playbook(PLAYBOOK_AGENT)
     status.posterior_version = None if current is None else current.version
+    status.llm_usage = llm_totals(ledger)
+    status.playbooks = {
+        agent: found for agent in LLM_AGENTS if (found := playbook_in_force(ledger, agent))
+    }
     _gains(status, ledger, {} if root is None else cached_summaries(root))
     return status
+
+
+def llm_totals(ledger: Ledger) -> dict[str, LLMTotals]:
+    """Each LLM agent's and its reflection's call totals (those with calls), and all of them."""
+    names = [name for agent in LLM_AGENTS for name in (agent, reflector(agent))]
+    usages = {name: ledger.llm_usage(agent=name) for name in (*names, None)}
+    return {
+        name or "total": LLMTotals(u.calls, u.tokens_in, u.tokens_out, u.cost_usd)
+        for name, u in usages.items()
+        if u.calls
+    }
+
+
+def playbook_in_force(ledger: Ledger, agent: str) -> PlaybookInForce | None:
+    """The version the agent's new experiments run with (`PlaybookKeeper.in_force`); None
+    before the agent ran."""
+    versions = ledger.playbook_versions(agent)
+    if not versions:
+        return None
+    newest = versions[-1]
+    if newest.accepted is None and newest.parent_version is not None:
+        return PlaybookInForce(newest.version, "trial", None)
+    accepted = [v for v in versions if v.accepted]
+    if not accepted:
+        return PlaybookInForce(versions[0].version, "default", None)
+    return PlaybookInForce(accepted[-1].version, "accepted", accepted[-1].outcome_rate)
 
 
 def _depth(ledger: Ledger, experiment: Experiment) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+from recloop.cascade.causes import HARNESS_ERROR
 from recloop.ledger import Experiment, StaleStateError
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 STEP_ATTEMPTS = 3  # one try and two retries per state
 STEP_ERROR = "loop.step-error"
-HARNESS_ERROR = "harness-error"
 
 
 def attempts(machine: Machine, experiment: Experiment) -> int:

@@ -2,11 +2,14 @@
 
 Workers are spawned (`multiprocessing` "spawn"), so all they get is a picklable `WorkerSpec`;
 each keeps one `Machine` per workspace for its life. With `parallel = 1` the loop runs every
-step in its own process through `InlineExecutor` instead of a pool.
+step in its own process through `InlineExecutor` instead of a pool. With LLM settings in the
+spec, a worker's `Machine` develops with the LLM developer (`llm_agents.llm_developer`) on the
+run's budget, counted from the run's start.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -15,10 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recloop.agents.llm import LLMConfig
 from recloop.knowledge import workspace_store
 from recloop.ledger import Ledger
+from recloop.loop.llm_agents import PlaybookDeveloper, llm_developer
 from recloop.loop.machine import Machine, advance
 from recloop.loop.online import OnlineEvaluator
+from recloop.workspace.manifest import load_manifest
 
 EvaluatorFactory = Callable[[], OnlineEvaluator | None]
 
@@ -31,6 +37,8 @@ class WorkerSpec:
     evaluator_factory: EvaluatorFactory | None
     auto_approver: str | None
     data_root: Path | None
+    llm: LLMConfig | None = None  # develop with the LLM (None: the catalogue developer)
+    run_started: dt.datetime | None = None  # the run's LLM budgets count from here
 
 
 _MACHINES: dict[Path, Machine] = {}
@@ -41,11 +49,19 @@ def machine_for(spec: WorkerSpec) -> Machine:
     machine = _MACHINES.get(spec.root)
     if machine is None:
         evaluator = spec.evaluator_factory() if spec.evaluator_factory is not None else None
+        ledger = Ledger.open(spec.root)
+        developer = None
+        if spec.llm is not None:
+            manifest = load_manifest(spec.root)
+            developer = llm_developer(
+                spec.root, manifest, ledger, spec.llm, spec.run_started, spec.data_root
+            )
         machine = Machine(
             spec.root,
-            Ledger.open(spec.root),
+            ledger,
             workspace_store(spec.root),
             evaluator,
+            developer=developer,
             auto_approver=spec.auto_approver,
             data_root=spec.data_root,
         )
@@ -58,9 +74,13 @@ def advance_in_worker(spec: WorkerSpec, key: str) -> str:
     return advance(machine_for(spec), key).state
 
 
-def forget_machine(root: Path) -> None:
-    """Drop this process's `Machine` for `root` (its ledger is closed by the caller)."""
-    _MACHINES.pop(root, None)
+def forget_machine(root: Path) -> Machine | None:
+    """Drop this process's `Machine` for `root`, closing its LLM client; the machine, whose
+    ledger the caller closes."""
+    machine = _MACHINES.pop(root, None)
+    if machine is not None and isinstance(machine.developer, PlaybookDeveloper):
+        machine.developer.close()
+    return machine
 
 
 class InlineExecutor(Executor):

@@ -90,7 +90,8 @@ def verify_files(folder: Path, sha256: dict[str, str]) -> None:
 def _download(release: MovieLensRelease, target: Path) -> None:
     """Fetch the official zip, check its md5, extract it into target (atomically by rename)."""
     try:
-        with urllib.request.urlopen(release.url, timeout=60) as response:
+        # a fresh opener: the proxy settings of the environment now, not of the first call
+        with urllib.request.build_opener().open(release.url, timeout=60) as response:
             payload = response.read()
     except OSError as exc:
         raise DataUnavailableError(

@@ -309,3 +309,18 @@ def test_experiments_the_forbidden_check_closed_count_only_for_the_brainstormer(
     report = developer.after_batch()
     assert report is not None and report.batch == ("a-0", "a-2")
     assert ledger.playbook_versions(DEVELOPER)[0].outcome_rate == 1.0
+
+
+def test_experiments_closed_for_a_spent_budget_or_a_harness_error_count_for_nobody(
+    ledger: Ledger, server: ScriptedLLMServer, make_client: MakeClient
+) -> None:
+    keeper = PlaybookKeeper(ledger, DEVELOPER, make_client(), default_text=DEFAULT, batch_size=2)
+    experiment(ledger, "b-0", [keeper], "launched")
+    failed(ledger, "b-1", [keeper], ("develop", "budget-exhausted", "tokens per run used 9 of 8"))
+    failed(ledger, "b-2", [keeper], ("semantic", "harness-error", "RuntimeError('disk full')"))
+    assert keeper.after_batch() is None  # neither b-1 nor b-2 is an outcome of the playbook
+    failed(ledger, "b-3", [keeper], UNDEFINED)
+    server.push(edit("developer v2"))
+    report = keeper.after_batch()
+    assert report is not None and report.batch == ("b-0", "b-3")
+    assert ledger.playbook_versions(DEVELOPER)[0].outcome_rate == pytest.approx(0.5)

@@ -11,12 +11,14 @@ from recloop.agents.llm import ScriptedLLMServer, ScriptedReply
 
 REQUEST = {"model": "m", "messages": [{"role": "user", "content": "one two three"}]}
 
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
+
 
 def post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
     data = json.dumps(body).encode()
     request = urllib.request.Request(url, data, {"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with DIRECT.open(request, timeout=5) as response:
             return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as exc:
         with exc:
@@ -63,6 +65,6 @@ def test_script_then_responder_then_exhausted() -> None:
 def test_unknown_routes_and_the_model_list(server: ScriptedLLMServer) -> None:
     status, body, _ = post(f"{server.base_url}/completions", REQUEST)
     assert status == 404 and "no route" in body["error"]["message"]
-    with urllib.request.urlopen(f"{server.base_url}/models", timeout=5) as response:
+    with DIRECT.open(f"{server.base_url}/models", timeout=5) as response:
         assert json.loads(response.read())["data"][0]["id"] == "scripted"
     assert server.requests == []

@@ -24,7 +24,9 @@ Outcome rate, fixed before any batch is seen: the share of the batch's experimen
 the offline stage (entered the state `offline`: structural, semantic, local and offline all
 passed). An experiment has an outcome once it passed offline or finished; no gate parks an
 experiment before offline, so none waits for a person. The developer does not act on
-experiments the forbidden-direction check closed: they do not count for it. No significance
+experiments the forbidden-direction check closed: they do not count for it; nor does any
+experiment closed for a cause that is not the idea's (`agents.outcome.NOT_THE_IDEAS_FAULT`: a
+spent budget, an unusable LLM, a harness error), for either agent. No significance
 test: B is small, and the rule and B are what is pre-registered. Rates are computed here from
 the ledger's facts, never by the model.
 
@@ -46,6 +48,7 @@ from typing import Any
 from recloop.agents.llm.client import LLMClient
 from recloop.agents.llm.errors import BudgetExhausted, LLMError
 from recloop.agents.llm.reflect import Trajectory, read_trajectory, reflect
+from recloop.agents.outcome import NOT_THE_IDEAS_FAULT
 from recloop.ledger import Experiment, Ledger, PlaybookVersion
 
 BRAINSTORMER = "llm-brainstormer"
@@ -173,6 +176,8 @@ class PlaybookKeeper:
         return None
 
     def _acted(self, trajectory: Trajectory) -> bool:
+        if trajectory.cause in NOT_THE_IDEAS_FAULT:
+            return False
         needed = _ACTS_FROM.get(self.agent)
         return needed is None or needed in trajectory.reached
 
