@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from recloop.agents.commands import register_bench as register_bench_attribution
+from recloop.agents.llm.commands import register as register_llm
 from recloop.cascade.commands import register as register_bench_cascade
 from recloop.console import choice, leaderboard_table, metrics_table, progress_bar
 from recloop.knowledge.commands import register as register_forbidden
@@ -177,6 +178,7 @@ app.add_typer(bench, name="bench")
 register_bench_cascade(app)  # joins the `bench` group above
 register_bench_attribution(bench)
 register_loop(app)
+register_llm(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

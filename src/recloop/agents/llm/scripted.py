@@ -1,12 +1,12 @@
 """`ScriptedLLMServer`: a scripted model behind a real OpenAI-compatible HTTP endpoint.
 
 It lets the whole LLM path — the `openai` SDK, HTTP, retries, timeouts, the ledger — run with no
-model: for recloop's tests and for offline demos. It listens on 127.0.0.1 (a free port) in a
-daemon thread and answers `POST /v1/chat/completions` in the OpenAI wire format from a queue of
-`ScriptedReply` items (text, a delay before it, or an HTTP error), then from an optional
-`responder(request) -> ScriptedReply`. With neither left it answers HTTP 500 "script exhausted"
-(marked not to be retried) so a test that under-scripts fails loudly. Every request body is
-kept in `.requests`.
+model: for recloop's tests and for offline demos. It listens on 127.0.0.1 (a free port unless
+given one) in a daemon thread and answers `POST /v1/chat/completions` in the OpenAI wire format
+from a queue of `ScriptedReply` items (text, a delay before it, or an HTTP error), then from an
+optional `responder(request) -> ScriptedReply`. With neither left it answers HTTP 500 "script
+exhausted" (marked not to be retried) so a test that under-scripts fails loudly. Every request
+body is kept in `.requests`.
 
     with ScriptedLLMServer(['{"title": "x"}']) as server:
         config = LLMConfig(provider="openai", model="scripted", base_url=server.base_url)
@@ -40,6 +40,7 @@ class ScriptedReply(BaseModel):
     tokens_in: int | None = Field(default=None, ge=0)
     tokens_out: int | None = Field(default=None, ge=0)
     retry_after_seconds: float | None = Field(default=None, ge=0.0)  # sent on errors
+    retryable: bool = True  # False: an error sent with `x-should-retry: false` (no SDK retry)
 
     @classmethod
     def failure(
@@ -50,7 +51,7 @@ class ScriptedReply(BaseModel):
 
 
 Responder = Callable[[Request], ScriptedReply]
-_EXHAUSTED = ScriptedReply(content="script exhausted", status=500)
+_EXHAUSTED = ScriptedReply(content="script exhausted", status=500, retryable=False)
 
 
 def _words(text: str) -> int:
@@ -96,6 +97,7 @@ class ScriptedLLMServer:
         *,
         responder: Responder | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self._script: deque[ScriptedReply] = deque()
         self.push(*script)
@@ -104,7 +106,7 @@ class ScriptedLLMServer:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._stopping = threading.Event()
-        self._httpd = _HTTPServer((host, 0), _Handler)
+        self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.scripted = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -162,7 +164,7 @@ class ScriptedLLMServer:
         if reply.delay_seconds and self._stopping.wait(reply.delay_seconds):
             return 503, error_body(ScriptedReply.failure(503, "server stopping")), {}
         if reply.status != 200:
-            headers = {"x-should-retry": "false"} if reply is _EXHAUSTED else {}
+            headers = {} if reply.retryable else {"x-should-retry": "false"}
             if reply.retry_after_seconds is not None:
                 headers["retry-after-ms"] = str(int(reply.retry_after_seconds * 1000))
             return reply.status, error_body(reply), headers
