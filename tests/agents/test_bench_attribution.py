@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from recloop.agents.bench_attribution import BenchCase, fixed_horizon_units, run_bench, summarize
+from recloop.agents.bench_attribution import BenchCase, fixed_horizon_samples, run_bench, summarize
 from recloop.agents.bench_scenarios import MIX, designs, label_truth
 
 
@@ -14,8 +14,7 @@ def _case(index: int, kind: str, truth: str, decision: str, **extra: Any) -> Ben
     row: dict[str, Any] = {
         "index": index, "kind": kind, "truth": truth, "true_effect": 0.0, "true_guardrail": 0.0,
         "decision": decision, "stop_reason": "horizon", "stop_day": 13, "samples_used": 100,
-        "samples_planned": 100, "primary_sd": 1.0, "control_mean": 1.0, "guardrail_sd": 0.4,
-        "guardrail_mean": 0.8, "cuped_reduction": 0.2,
+        "samples_planned": 100, "cuped_reduction": 0.2,
     }  # fmt: skip
     return BenchCase(**(row | extra))
 
@@ -23,8 +22,25 @@ def _case(index: int, kind: str, truth: str, decision: str, **extra: Any) -> Ben
 TABLE = [
     _case(0, "aa", "null", "inconclusive"),
     _case(1, "aa", "null", "ship"),  # a false ship
-    _case(2, "large+", "beneficial", "ship", true_effect=0.2, samples_used=50),
-    _case(3, "large+", "beneficial", "inconclusive", true_effect=0.2),
+    _case(
+        2,
+        "large+",
+        "beneficial",
+        "ship",
+        true_effect=0.2,
+        samples_used=50,
+        fixed_ships=(False, False, True, True),
+        units_by_day=(10, 40, 80, 100),
+    ),
+    _case(
+        3,
+        "large+",
+        "beneficial",
+        "inconclusive",
+        true_effect=0.2,
+        fixed_ships=(False, False, False, True),
+        units_by_day=(10, 40, 80, 100),
+    ),
     _case(4, "srm", "beneficial", "no_ship", stop_reason="srm", samples_used=20),
     _case(5, "srm", "beneficial", "ship"),  # missed SRM: also a false ship
     _case(6, "novelty", "null", "inconclusive"),
@@ -47,9 +63,24 @@ def test_rates_from_a_hand_checked_table() -> None:
     assert s["power"]["large+"]["samples_used"] == 75.0
     assert s["samples_used_share"] == pytest.approx((100 * 7 + 50 + 20) / 900)
     assert s["cuped_variance_reduction"] == pytest.approx(0.2 * 8 / 9)
-    fixed = fixed_horizon_units(TABLE[2], 0.5, 0.05, 0.03)
-    assert s["power"]["large+"]["fixed_horizon_samples"] == fixed
-    assert s["power"]["large+"]["saving_vs_fixed"] == pytest.approx(1 - 75 / fixed)
+    # fixed looks ship 0, 0, 1/2, 2/2 by day: power 0.5 is first reached on day 2 (80 units)
+    assert s["power"]["large+"]["fixed_horizon_samples"] == 80.0
+    assert s["power"]["large+"]["saving_vs_fixed"] == pytest.approx(1 - 75 / 80)
+    assert s["power"]["large+"]["fixed_reaches_power"]
+    # stop days 13 and 13 (day + 1 = 14) against the fixed look's day 2 (3 days)
+    assert s["power"]["large+"]["day_saving_vs_fixed"] == pytest.approx(1 - 14 / 3)
+
+
+def test_fixed_horizon_samples_interpolate_and_bound() -> None:
+    rows = [TABLE[2], TABLE[3]]  # fixed power by day: 0, 0, 0.5, 1 (units 10, 40, 80, 100)
+    assert fixed_horizon_samples(rows, 0.75) == (90.0, 3.5, True)  # half-way, day 2 to day 3
+    assert fixed_horizon_samples(rows, 0.25) == (60.0, 2.5, True)  # half-way, day 1 to day 2
+    late = [_case(9, "large+", "beneficial", "ship", fixed_ships=(False, True, True),
+                  units_by_day=(5, 9, 12))]  # fmt: skip
+    assert fixed_horizon_samples(late, 1.0) == (9.0, 2.0, True)
+    never = [_case(9, "large+", "beneficial", "ship", fixed_ships=(False, False),
+                   units_by_day=(5, 9))]  # fmt: skip
+    assert fixed_horizon_samples(never, 0.5) == (9.0, 2.0, False)  # the horizon: a lower bound
 
 
 def test_rates_are_none_without_cases() -> None:

@@ -16,6 +16,7 @@ from recloop.agents.online_sim import policy_names, ramp_schedule
 from recloop.recsys.models import make_model
 from recloop.sim import FaultConfig, SimConfig, TrafficConfig, synthetic_truth
 from recloop.sim.truth import SyntheticTruth
+from recloop.stats.analysis import analyze
 from recloop.workspace.manifest import OnlineSettings
 
 SETTINGS = OnlineSettings(traffic_fraction=0.5, duration_days=14, seed=0)
@@ -110,6 +111,9 @@ def test_ships_a_clear_improvement_and_analyze_reproduces_it(
     assert cli["guardrails"] == agent["guardrails"]
     again = evaluate_source(out.tables, a.experiment, a.plan, horizon_days=14)
     assert again.decision == out.decision and again.stop == a.stop
+    day0 = analyze(out.tables, a.experiment, as_of=0, inference="group-sequential")
+    assert day0.look.ramp_share == 0.01 and day0.srm is not None and not day0.srm.tested
+    assert any("SRM check is not trusted" in note for note in day0.notes)
 
 
 def test_does_not_ship_an_a_a_test(truth: SyntheticTruth) -> None:
@@ -121,8 +125,14 @@ def test_does_not_ship_an_a_a_test(truth: SyntheticTruth) -> None:
 
 def test_does_not_ship_novelty_only(truth: SyntheticTruth) -> None:
     out = _evaluate(truth, "ease", "ease", enabled=frozenset({"novelty-only"}))
+    a = out.attribution
     assert out.decision != "ship"
-    assert out.attribution.analysis.novelty
+    assert a.analysis.novelty  # the stop look carries the diagnoses the daily looks skip
+    assert a.analysis.metrics["consumption_per_user"].ci_low > 0  # the lift is real...
+    settled = a.analysis.settled["consumption_per_user"]
+    assert not settled.ci_low > 0  # ...but not after each unit's first sessions
+    assert a.analysis.rule is not None and a.analysis.rule.verdict == "ship"
+    assert a.analysis.reasons[0] == "novelty_not_settled"
 
 
 def test_tables_mode_needs_evaluate_tables() -> None:
@@ -130,6 +140,8 @@ def test_tables_mode_needs_evaluate_tables() -> None:
         EvaluationAgent().evaluate("pop", "ease", OnlineSettings(mode="tables"))
 
 
-def test_plan_settings_are_sequential() -> None:
-    settings = EvaluationPlan().settings(alpha=0.1)
-    assert settings.inference == "sequential" and settings.alpha == 0.1
+def test_plan_settings_are_group_sequential_with_the_burn_in() -> None:
+    settings = EvaluationPlan(burn_in_exposures=4).settings(alpha=0.1, horizon_days=14)
+    assert settings.inference == "group-sequential" and settings.alpha == 0.1
+    assert settings.horizon_days == 14 and settings.burn_in_exposures == 4
+    assert settings.novelty_veto and settings.srm_min_expected == 100

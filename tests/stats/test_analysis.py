@@ -272,9 +272,19 @@ def test_an_srm_bug_is_flagged_and_not_shipped(scenario: Any) -> None:
 def test_a_novelty_only_lift_is_not_shipped(scenario: Any) -> None:
     a = analyze(scenario("novelty-only"), "exp-1", guardrails=GUARD)
     assert a.rule is not None and a.rule.verdict == "ship"  # the plain rule would ship it
-    assert a.decision == "inconclusive" and a.reasons[0] == "novelty_decaying"
-    novelty = a.novelty[0]
-    assert novelty.late_effect.ci_low < 0 < novelty.early_effect.ci_low
+    assert a.decision == "inconclusive" and a.reasons[0] == "novelty_not_settled"
+    settled = a.settled["consumption_per_user"]  # after each unit's first 6 sessions
+    assert settled.ci_low < 0 < a.metrics["consumption_per_user"].ci_low
+    assert settled.n_control == a.metrics["consumption_per_user"].n_control  # every unit kept
+    assert "first 6 sessions" in a.explanation
+
+
+def test_a_lasting_gain_passes_the_burn_in(scenario: Any) -> None:
+    a = analyze(scenario("pop-ease"), "exp-1", guardrails=GUARD)
+    settled = a.settled["consumption_per_user"]
+    assert a.decision == "ship" and settled.ci_low > 0
+    off = analyze(scenario("novelty-only"), "exp-1", guardrails=GUARD, novelty_veto=False)
+    assert off.decision == "ship" and off.settled == {}
 
 
 def test_a_seasonal_shock_is_reported_not_decisive(scenario: Any) -> None:
@@ -286,3 +296,34 @@ def test_a_seasonal_shock_is_reported_not_decisive(scenario: Any) -> None:
     # p is 0.01 on skewed consumption); the verdict must not move the decision either way
     assert season.verdict in ("shock_effect_stable", "shock_effect_changed")
     assert a.decision != "ship" and "Seasonality" in a.explanation
+
+
+def test_group_sequential_looks_follow_the_planned_horizon(scenario: Any) -> None:
+    path = scenario("pop-ease")
+    a = analyze(path, "exp-1", guardrails=GUARD, as_of=4, inference="group-sequential")
+    assert a.settings.horizon_days is None  # the tables' 7 days
+    m = a.metrics["consumption_per_user"]
+    from recloop.stats.group_sequential import boundary
+
+    assert m.ci_high - m.effect == pytest.approx(boundary(4, 7, 0.05) * m.se, rel=1e-9)
+    longer = analyze(path, "exp-1", guardrails=GUARD, as_of=4, inference="group-sequential",
+                     horizon_days=14)  # fmt: skip
+    assert longer.metrics["consumption_per_user"].ci_low < m.ci_low  # earlier in a longer plan
+    with pytest.raises(ValueError, match="after the design's 3 daily looks"):
+        analyze(path, "exp-1", as_of=4, inference="group-sequential", horizon_days=3)
+
+
+def test_a_quick_look_decides_the_same_without_diagnoses(sim_db: Path) -> None:
+    from recloop.stats.analysis import analyze_look, make_settings, resolve_look
+    from recloop.stats.tables.contract import validate
+    from recloop.stats.tables.warehouse import open_source
+
+    settings = make_settings(inference="group-sequential")
+    with open_source(sim_db) as wh:
+        info = validate(wh, "exp-1")
+        look = resolve_look(info, 3)
+        full = analyze_look(wh, info, settings, look)
+        quick = analyze_look(wh, info, settings, look, diagnose=False)
+    assert (quick.decision, quick.reasons) == (full.decision, full.reasons)
+    assert quick.metrics == full.metrics and quick.settled == full.settled
+    assert full.novelty and not quick.novelty and not quick.seasonality and not quick.segments

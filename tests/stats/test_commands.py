@@ -55,11 +55,18 @@ def test_options_reach_the_analysis(app: typer.Typer, scenario: Any) -> None:
     report = json.loads(_run(app, *args).stdout)
     assert report["settings"]["primary"] == ["consumption_per_user", "clicks_per_user"]
     assert [g["metric"] for g in report["guardrails"]] == ["return_rate", "latency_ms"]
-    assert report["look"]["day"] == 3 and report["settings"]["inference"] == "sequential"
+    assert report["look"]["day"] == 3 and report["settings"]["inference"] == "group-sequential"
     direct = analyze(path, "exp-1", ["consumption_per_user", "clicks_per_user"],
                      ["return_rate:0.05", "latency_ms:5:absolute"], as_of=3,
-                     inference="sequential")  # fmt: skip
+                     inference="group-sequential")  # fmt: skip
     assert report["decision"] == direct.decision
+    assert (
+        report["metrics"]["clicks_per_user"]["ci_low"] == direct.metrics["clicks_per_user"].ci_low
+    )
+    always = json.loads(_run(app, *args, "--always-valid", "--horizon-days", "9",
+                             "--burn-in", "2").stdout)  # fmt: skip
+    assert always["settings"]["inference"] == "sequential"
+    assert always["settings"]["burn_in_exposures"] == 2
     none = json.loads(_run(app, "--source", path, "--experiment", "exp-1", "--guardrail",
                            "none", "--json").stdout)  # fmt: skip
     assert none["guardrails"] == [] and none["decision"] == "ship"
@@ -71,7 +78,8 @@ def test_people_get_tables_and_the_explanation(app: typer.Typer, scenario: Any) 
     text = _words(result.stdout)
     assert text.startswith("NO-SHIP exp-1")
     for part in ("Effects (fixed inference, 95% intervals)", "Guardrails (non-inferiority)",
-                 "Diagnoses", "Sample ratio MISMATCH", "consumption_per_user"):  # fmt: skip
+                 "Diagnoses", "Sample ratio MISMATCH", "consumption_per_user",
+                 "after 6 sessions"):  # fmt: skip
         assert part in text, part
 
 

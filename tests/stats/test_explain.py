@@ -23,7 +23,7 @@ def test_every_sentence_comes_from_the_numbers(golden_db: Path) -> None:
 
 
 def test_every_reason_code_has_a_message() -> None:
-    codes = {"srm_mismatch", "novelty_decaying", "too_few_units", "metric_unavailable",
+    codes = {"srm_mismatch", "novelty_not_settled", "too_few_units", "metric_unavailable",
              "success_improved", "no_success_improved", "no_success_metrics",
              "success_deteriorated", "guardrail_harmful", "guardrail_not_non_inferior"}  # fmt: skip
     assert codes == set(REASON_MESSAGES)

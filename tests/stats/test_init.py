@@ -12,7 +12,7 @@ def test_exported_members() -> None:
         assert getattr(stats, name) is not None
     public = {n for n in vars(stats) if not n.startswith("_")}
     modules = {"cuped", "decision", "effect", "guardrails", "multiple", "novelty", "power"}
-    modules |= {"segments", "sequential", "srm", "summary"}
+    modules |= {"segments", "sequential", "group_sequential", "srm", "summary"}
     modules |= {"analysis", "attribution", "diagnostics", "explain", "metrics", "seasonality"}
     modules |= {"commands", "tables"}
     assert public - set(stats.__all__) <= modules

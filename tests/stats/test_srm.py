@@ -59,3 +59,13 @@ def test_bad_inputs_are_rejected(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         srm_check(counts, allocation)
+
+
+def test_min_expected_floors_the_check_at_a_small_ramp_step() -> None:
+    # 44 units of a 1% step, 34/10 at 50/50: χ² = 2 · 12² / 22 = 13.1, p ≈ 3e-4 flags on a few
+    # dozen units, which a check repeated every day should not trust (22 expected per arm)
+    few = srm_check([34, 10])
+    assert few.statistic == pytest.approx(288 / 22) and few.tested and few.flag
+    floored = srm_check([34, 10], min_expected=100)
+    assert not floored.tested and not floored.flag and floored.p_value == few.p_value
+    assert srm_check([505_000, 495_000], min_expected=100).flag

@@ -12,32 +12,45 @@ table):
 - SRM detection: SRM tests stopped with the SRM flag; novelty-only and guardrail-harm ship
   rates; CUPED: mean variance removed on the primary metric at the stop look;
 - samples: mean units used over the planned horizon's, and, per beneficial design with power p,
-  against a fixed-horizon test of equal power p at the true effect (`stats.power`).
+  against a fixed-horizon test of equal power. The fixed-horizon comparator is measured, not
+  modelled: every test of a `+` design is also analysed once per day D as a single fixed-horizon
+  look (Welch, the same α, the same rule with its burn-in and guardrails, the same simulated
+  tests, so the same true effects); its power at D is the ship rate over the design's tests
+  (made monotone in D), and the fixed horizon of equal power is the first D whose power reaches
+  p (units interpolated between days). When even the last day's fixed look has less power than
+  the sequential test, the saving is at least that against the whole horizon (a lower bound,
+  used as such in the mean). The same comparison in test days (stop day + 1 against the fixed
+  look's day + 1) is reported beside it: units arrive front-loaded (returning users), so units
+  and duration tell different stories.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from recloop.agents.bench_scenarios import BaseLists, Design, Kind, Truth, designs, label_truth
-from recloop.agents.evaluate import EvaluationAgent
+from recloop.agents.evaluate import EvaluationAgent, available_days
 from recloop.agents.online import EvaluationPlan
 from recloop.sim.config import SimConfig, TrafficConfig
 from recloop.sim.truth import SyntheticTruth, synthetic_truth
-from recloop.stats.analysis import parse_guardrail
-from recloop.stats.attribution import MetricResult
-from recloop.stats.power import PlannedMetric, plan_sample_size
+from recloop.stats.analysis import analyze_look, parse_guardrail, resolve_look
+from recloop.stats.tables.contract import validate
+from recloop.stats.tables.warehouse import open_source
 from recloop.workspace.manifest import OnlineSettings
 
 SETTINGS = OnlineSettings(traffic_fraction=0.5, duration_days=14)
 DECISIONS = ("ship", "no_ship", "inconclusive")
+FIXED_CURVE_KINDS = frozenset({"small+", "medium+", "large+"})  # beneficial by design
 
 
 class BenchCase(BaseModel):
@@ -55,11 +68,9 @@ class BenchCase(BaseModel):
     stop_day: int
     samples_used: int
     samples_planned: int
-    primary_sd: float  # per-unit sd of the primary (CUPED-adjusted) at the stop look
-    control_mean: float
-    guardrail_sd: float  # the same for the guardrail
-    guardrail_mean: float
     cuped_reduction: float
+    fixed_ships: tuple[bool, ...] = ()  # one fixed-horizon look at day D ships (+ designs)
+    units_by_day: tuple[int, ...] = ()  # units exposed by the end of day D (+ designs)
 
 
 def bench_config(daily_users: int = 4_000) -> SimConfig:
@@ -78,32 +89,43 @@ def run_case(design: Design, daily_users: int = 4_000) -> BenchCase:
     truth, lists = _world()
     plan = EvaluationPlan()
     base = bench_config(daily_users).model_copy(update={"faults": design.faults})
-    agent = EvaluationAgent(plan, base, truth=truth)
+    keep = (Path(tempfile.mkdtemp(prefix="recloop-bench-"))
+            if design.kind in FIXED_CURVE_KINDS else None)  # fmt: skip
+    agent = EvaluationAgent(plan, base, truth=truth, workdir=keep)
     control, treatment = design.policies(lists)
     settings = SETTINGS.model_copy(update={"seed": design.seed})
     out = agent.evaluate(control, treatment, settings, f"bench {design.kind} #{design.index}",
                          experiment=f"bench-{design.index}")  # fmt: skip
     assert out.truth is not None
+    curve: tuple[tuple[bool, ...], tuple[int, ...]] = ((), ())
+    if keep is not None and out.tables is not None:
+        curve = fixed_horizon_curve(out.tables, f"bench-{design.index}", plan)
+        shutil.rmtree(keep, ignore_errors=True)
     guard = parse_guardrail(plan.guardrails[0])
     label, effect, g_rel = label_truth(out.truth, plan.primary[0], guard.metric, guard.margin)
     a = out.attribution
     m = a.analysis.metrics.get(plan.primary[0])
-    g = a.analysis.metrics.get(guard.metric)
     return BenchCase(
         index=design.index, kind=design.kind, truth=label, true_effect=effect,
         true_guardrail=g_rel, decision=out.decision, stop_reason=a.stop.reason,
         stop_day=a.stop.day, samples_used=a.samples.used, samples_planned=a.samples.planned,
-        primary_sd=_sd(m), control_mean=0.0 if m is None else m.control,
-        guardrail_sd=_sd(g), guardrail_mean=0.0 if g is None else g.control,
         cuped_reduction=0.0 if m is None or not m.cuped.applied else m.cuped.variance_reduction,
+        fixed_ships=curve[0], units_by_day=curve[1],
     )  # fmt: skip
 
 
-def _sd(m: MetricResult | None) -> float:
-    """Per-unit sd behind a metric's standard error (0 when not measured)."""
-    if m is None or min(m.n_control, m.n_treatment) == 0:
-        return 0.0
-    return m.se / float(np.sqrt(1 / m.n_control + 1 / m.n_treatment))
+def fixed_horizon_curve(
+    source: str, experiment: str, plan: EvaluationPlan
+) -> tuple[tuple[bool, ...], tuple[int, ...]]:
+    """Per test day D: would one fixed-horizon look at D ship, and how many units it saw. A fixed
+    test must also run a full `min_ship_day` cycle, so it cannot ship on an earlier day."""
+    with open_source(source) as wh:
+        info = validate(wh, experiment, pre_days=plan.pre_days)
+        settings = plan.settings().model_copy(update={"inference": "fixed"})
+        looks = [analyze_look(wh, info, settings, resolve_look(info, d), diagnose=False)
+                 for d in range(available_days(info))]  # fmt: skip
+    ships = tuple(a.decision == "ship" and d >= plan.min_ship_day for d, a in enumerate(looks))
+    return ships, tuple(sum(a.units.values()) for a in looks)
 
 
 def _run_one(args: tuple[Design, int]) -> BenchCase:
@@ -139,30 +161,24 @@ def _rate(hits: int, total: int) -> float | None:
     return None if total == 0 else hits / total
 
 
-def fixed_horizon_units(case: BenchCase, power: float, alpha: float, margin: float) -> int:
-    """Units a fixed-horizon test needs for the whole rule at `power` (`stats.plan_sample_size`:
-    the primary at its true effect, the guardrail's non-inferiority at its true distance from
-    the margin)."""
-    success = PlannedMetric(name="primary", sd=case.primary_sd,
-                            effect=abs(case.true_effect * case.control_mean))  # fmt: skip
-    distance = max(margin + case.true_guardrail, 1e-3) * abs(case.guardrail_mean)
-    guards = [PlannedMetric(name="guardrail", sd=case.guardrail_sd, effect=distance)] if (
-        case.guardrail_sd > 0 and distance > 0) else []  # fmt: skip
-    return 2 * plan_sample_size([success], guards, alpha=alpha, power=power).n_per_arm
+def fixed_horizon_samples(cases: Sequence[BenchCase], power: float) -> tuple[float, float, bool]:
+    """Units and test days a fixed-horizon look needs to ship with `power` over these tests, and
+    whether the horizon reaches that power (if not: the whole horizon's, a lower bound)."""
+    rows = [c for c in cases if c.fixed_ships]
+    days = min(len(c.fixed_ships) for c in rows)
+    curve = np.maximum.accumulate(np.mean([c.fixed_ships[:days] for c in rows], axis=0))
+    units = np.mean([c.units_by_day[:days] for c in rows], axis=0)
+    reached = np.flatnonzero(curve >= power - 1e-12)
+    if not len(reached):
+        return float(units[-1]), float(days), False
+    d = int(reached[0])
+    share = 1.0 if d == 0 or curve[d] == curve[d - 1] else (
+        (power - curve[d - 1]) / (curve[d] - curve[d - 1]))  # fmt: skip
+    before = units[d - 1] if d else units[d]
+    return float(before + share * (units[d] - before)), d + share, True
 
 
-def _fixed_horizon(
-    cases: Sequence[BenchCase], power: float, alpha: float, margin: float
-) -> float | None:
-    """Mean units a fixed-horizon test of `power` needs at each case's true effects."""
-    sizes = [fixed_horizon_units(c, power, alpha, margin) for c in cases
-             if c.true_effect and c.primary_sd > 0 and c.control_mean]  # fmt: skip
-    return float(np.mean(sizes)) if sizes else None
-
-
-def summarize(
-    cases: Sequence[BenchCase], alpha: float = 0.05, margin: float = 0.03
-) -> dict[str, Any]:
+def summarize(cases: Sequence[BenchCase]) -> dict[str, Any]:
     """The benchmark's figures (see the module docstring); rates are None without cases."""
 
     def ships(rows: Sequence[BenchCase]) -> int:
@@ -179,14 +195,22 @@ def summarize(
         rows = [c for c in cases if c.kind == kind and c.truth == "beneficial"]
         p = ships(rows) / len(rows)
         used = float(np.mean([c.samples_used for c in rows]))
-        fixed = _fixed_horizon(rows, min(p, 0.99), alpha, margin) if p >= 0.5 else None
+        days_used = float(np.mean([c.stop_day + 1 for c in rows]))
+        measured = p > 0 and any(c.fixed_ships for c in rows)
+        fixed, fixed_days, reached = (fixed_horizon_samples(rows, p) if measured
+                                      else (None, None, False))  # fmt: skip
         power[kind] = {
             "n": len(rows), "power": p,
             "mean_true_effect": float(np.mean([c.true_effect for c in rows])),
             "samples_used": used, "fixed_horizon_samples": fixed,
+            "fixed_reaches_power": reached,
             "saving_vs_fixed": None if fixed is None else 1 - used / fixed,
+            "days_used": days_used, "fixed_horizon_days": fixed_days,
+            "day_saving_vs_fixed": None if fixed_days is None else 1 - days_used / fixed_days,
         }  # fmt: skip
     savings = [v["saving_vs_fixed"] for v in power.values() if v["saving_vs_fixed"] is not None]
+    day_savings = [v["day_saving_vs_fixed"] for v in power.values()
+                   if v["day_saving_vs_fixed"] is not None]  # fmt: skip
     return {
         "n": len(cases),
         "confusion": confusion,
@@ -206,6 +230,9 @@ def summarize(
             sum(c.samples_used for c in cases), sum(c.samples_planned for c in cases)
         ),
         "mean_saving_vs_fixed_at_equal_power": float(np.mean(savings)) if savings else None,
+        "mean_day_saving_vs_fixed_at_equal_power": float(np.mean(day_savings))
+        if day_savings
+        else None,
         "cuped_variance_reduction": float(np.mean([c.cuped_reduction for c in cases]))
         if cases
         else None,

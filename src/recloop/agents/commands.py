@@ -40,15 +40,16 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     for kind, row in s["by_kind"].items():
         kinds.add_row(kind, *(str(row[d]) for d in DECISIONS))
     console.print(kinds)
-    power = Table(title="Power per true effect (beneficial tests)")
+    power = Table(title="Power per true effect (beneficial tests; fixed: measured single looks)")
     for column in ("design", "n", "true effect", "power", "units used", "fixed @ equal power",
                    "saving"):  # fmt: skip
         power.add_column(column, justify="right")
     for kind, p in s["power"].items():
-        fixed = p["fixed_horizon_samples"]
+        fixed, more = p["fixed_horizon_samples"], "" if p["fixed_reaches_power"] else "> "
         power.add_row(kind, str(p["n"]), f"{p['mean_true_effect']:+.1%}", _pct(p["power"]),
-                      f"{p['samples_used']:,.0f}", "n/a" if fixed is None else f"{fixed:,.0f}",
-                      _pct(p["saving_vs_fixed"]))  # fmt: skip
+                      f"{p['samples_used']:,.0f}",
+                      "n/a" if fixed is None else f"{more}{fixed:,.0f}",
+                      ("≥ " if more else "") + _pct(p["saving_vs_fixed"]))  # fmt: skip
     console.print(power)
     rates = Table(title="Rates (goal)")
     rates.add_column("figure")
@@ -61,6 +62,11 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         ("guardrail harm shipped", "guardrail_harm_ship_rate", "≤ 5%"),
         ("units used / planned horizon", "samples_used_share", ""),
         ("saving vs fixed horizon at equal power", "mean_saving_vs_fixed_at_equal_power", "≥ 30%"),
+        (
+            "test days saved vs fixed horizon at equal power",
+            "mean_day_saving_vs_fixed_at_equal_power",
+            "",
+        ),
         ("CUPED variance reduction (primary)", "cuped_variance_reduction", ""),
     ):
         rates.add_row(label, _pct(s[key]), goal)

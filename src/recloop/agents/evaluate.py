@@ -1,16 +1,17 @@
 """The Evaluation agent: runs a candidate's online test day by day and decides from the rule.
 
     source (simulator tables or a warehouse) ─ validate once ─ for each test day d:
-        stats.analyze_look(as_of=d, sequential) ─ stop? (SRM, harmful guardrail, worse
+        stats.analyze_look(as_of=d, group-sequential) ─ stop? (SRM, harmful guardrail, worse
         primary: any day; ship: from plan.min_ship_day) ─ OnlineAttribution at the stop look
 
 The verdict is the pre-registered rule's (`stats.decide` inside `stats.analyze_look`), never a
-judgement: the agent only chooses *when* to stop, by a rule fixed before the test. Because the
-looks are always-valid confidence sequences, stopping at the first decisive look keeps the error
-rates. A look at day d reads only rows before the end of day d, so analysing the prefixes of a
-finished simulation is the same as peeking at a running test; "samples used" are the units
-exposed up to the stop day. `recloop analyze --sequential --as-of DAY` on the same tables
-reproduces the decision and every number of the stop look.
+judgement: the agent only chooses *when* to stop, by a rule fixed before the test. Because each
+look is one of a group-sequential design of daily looks over the planned horizon (alpha
+spending), stopping at the first decisive look keeps the error rates. A look at day d reads
+only rows before the end of day d, so analysing the prefixes of a finished simulation is the
+same as peeking at a running test; "samples used" are the units exposed up to the stop day.
+`recloop analyze --sequential --as-of DAY` on the same tables reproduces the decision and every
+number of the stop look.
 
 `OnlineEvaluator` is the seam the loop calls; `EvaluationAgent` implements it on the simulator
 (`online_sim`) and, through `evaluate_tables`, on a real experiment's tables.
@@ -106,12 +107,13 @@ def run_looks(
     horizon_days: int,
     progress: LookProgress | None = None,
 ) -> tuple[Attribution, tuple[LookSummary, ...], Stop]:
-    """Look every test day until the stopping rule fires; the stop look's attribution."""
+    """Look every test day until the stopping rule fires; the stop look's attribution (with the
+    diagnoses the daily looks skip: they never change a decision)."""
     days = available_days(info)
     last = min(horizon_days, days) - 1
     looks: list[LookSummary] = []
     for day in range(last + 1):
-        attribution = analyze_look(wh, info, settings, resolve_look(info, day))
+        attribution = analyze_look(wh, info, settings, resolve_look(info, day), diagnose=False)
         looks.append(_summary(attribution))
         if progress is not None:
             progress(day + 1, horizon_days)
@@ -121,7 +123,7 @@ def run_looks(
                 reason = "data_ends"
             stop = Stop(day=day, reason=reason, early=reason in EARLY_STOPS and day < last,
                         horizon_days=horizon_days)  # fmt: skip
-            return attribution, tuple(looks), stop
+            return analyze_look(wh, info, settings, resolve_look(info, day)), tuple(looks), stop
     raise AssertionError("the last look always stops")  # pragma: no cover
 
 
@@ -140,25 +142,24 @@ def evaluate_source(
     `horizon_days` defaults to the days the tables cover.
     """
     plan = plan or EvaluationPlan()
-    settings = plan.settings(alpha)
     if isinstance(source, Warehouse):
-        return _evaluate(source, experiment, plan, settings, horizon_days, change_summary,
-                         progress)  # fmt: skip
+        return _evaluate(source, experiment, plan, alpha, horizon_days, change_summary, progress)
     with open_source(source) as wh:
-        return _evaluate(wh, experiment, plan, settings, horizon_days, change_summary, progress)
+        return _evaluate(wh, experiment, plan, alpha, horizon_days, change_summary, progress)
 
 
 def _evaluate(
     wh: Warehouse,
     experiment: str,
     plan: EvaluationPlan,
-    settings: AnalysisSettings,
+    alpha: float | None,
     horizon_days: int | None,
     change_summary: str,
     progress: LookProgress | None,
 ) -> OnlineAttribution:
-    info = validate(wh, experiment, pre_days=settings.pre_days)
+    info = validate(wh, experiment, pre_days=plan.pre_days)
     horizon = horizon_days or available_days(info)
+    settings = plan.settings(alpha, horizon)
     analysis, looks, stop = run_looks(wh, info, settings, plan, horizon, progress)
     planned_day = min(horizon, available_days(info)) - 1
     planned = looks[-1].units if stop.day == planned_day else _units_until(wh, info, planned_day)

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from recloop.stats.analysis import DEFAULT_PRIMARY, make_settings
 from recloop.stats.attribution import AnalysisSettings, Attribution
 from recloop.stats.decision import Verdict
-from recloop.stats.sequential import DEFAULT_TUNING
 
 StopReason = Literal["srm", "guardrail_harm", "primary_harm", "decisive_ship", "horizon",
                      "data_ends"]  # fmt: skip
@@ -26,8 +25,8 @@ STOP_MESSAGES: dict[str, str] = {
     "trusted",
     "guardrail_harm": "a guardrail is significantly worse than control (rollback)",
     "primary_harm": "the primary metric is significantly worse than control",
-    "decisive_ship": "the always-valid intervals show a significant gain on the primary metric "
-    "with every guardrail non-inferior",
+    "decisive_ship": "the group-sequential boundary shows a significant gain on the primary "
+    "metric, also after each unit's burn-in sessions, with every guardrail non-inferior",
     "horizon": "the planned horizon was reached",
     "data_ends": "the tables end before the planned horizon: the test is still running",
 }
@@ -42,12 +41,17 @@ class _Frozen(BaseModel):
 class EvaluationPlan(_Frozen):
     """The online stage's pre-registered analysis and stopping rule.
 
-    Every look uses always-valid (sequential) inference, so looking daily is safe. Vetoes (SRM,
-    a harmful guardrail, a significantly worse primary) stop the test on any day; a ship stops
-    it only from `min_ship_day` on (a full weekly cycle by default, so a weekday pattern or an
-    early novelty lift cannot carry the decision). The ramp's shares before the final one are
-    `ramp` ((test day, share of all users in the test)); the final share follows from the
-    treatment's traffic fraction (see `online_sim.ramp_schedule`).
+    Every look is one of a group-sequential design of daily looks over the planned horizon
+    (O'Brien–Fleming-type alpha spending, `stats.group_sequential`), so looking daily is safe
+    and the late looks are nearly as sharp as one fixed-horizon test. Vetoes (SRM, a harmful
+    guardrail, a significantly worse primary) stop the test on any day; a ship stops it only
+    from `min_ship_day` on (a full weekly cycle by default, so a weekday pattern cannot carry
+    the decision) and only when the primary's gain is also significant on each unit's activity
+    after its first `burn_in_exposures` sessions (a novelty lift fades with exposures: see
+    `stats.analysis`). The ramp's shares before the final one are `ramp` ((test day, share of
+    all users in the test)); the final share follows from the treatment's traffic fraction (see
+    `online_sim.ramp_schedule`). The SRM check waits for `srm_min_expected` units expected per
+    arm (a 1% step's few dozen units are too few for a daily-repeated χ² to mean much).
     """
 
     primary: tuple[str, ...] = DEFAULT_PRIMARY
@@ -57,12 +61,20 @@ class EvaluationPlan(_Frozen):
     ramp: tuple[tuple[int, float], ...] = ((0, 0.01), (1, 0.1))
     pre_days: int = Field(default=14, ge=0, description="pre-period days read for CUPED")
     cuped: bool = True
+    burn_in_exposures: int = Field(
+        default=6, ge=0, description="sessions per unit before its activity shows a lasting gain"
+    )
+    srm_min_expected: float = Field(default=100.0, ge=0, description="units per arm for SRM")
 
-    def settings(self, alpha: float | None = None) -> AnalysisSettings:
-        """The analysis settings of every look (sequential inference, the default tuning N*)."""
+    def settings(
+        self, alpha: float | None = None, horizon_days: int | None = None
+    ) -> AnalysisSettings:
+        """The analysis settings of every look: group-sequential over `horizon_days` daily looks
+        (None: the days the tables cover)."""
         return make_settings(
             self.primary, self.guardrails, alpha=self.alpha if alpha is None else alpha,
-            inference="sequential", tuning=DEFAULT_TUNING, cuped=self.cuped,
+            inference="group-sequential", horizon_days=horizon_days, cuped=self.cuped,
+            burn_in_exposures=self.burn_in_exposures, srm_min_expected=self.srm_min_expected,
             pre_days=self.pre_days,
         )  # fmt: skip
 

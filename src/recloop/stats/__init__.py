@@ -3,8 +3,9 @@
 Two layers, data flowing one way:
 
 - **Pure statistics** (no I/O): per-unit arrays (`ArmData`) → per-arm summaries (`arm_stats`,
-  or `cuped_stats` with the pre-period) → `estimate_effect` (fixed-horizon Welch or an
-  always-valid confidence sequence) → `check_guardrail` → `decide`. Alongside: `srm_check`,
+  or `cuped_stats` with the pre-period) → `estimate_effect` (fixed-horizon Welch, a
+  group-sequential design of daily looks, or an always-valid confidence sequence) →
+  `check_guardrail` → `decide`. Alongside: `srm_check`,
   `adjust_p_values`, `segment_effects`, `novelty_diagnosis`, `seasonality_diagnosis` and
   fixed-horizon planning (`sample_size_per_arm`, `plan_sample_size`).
 - **Tables** (`tables/`: read-only sources, the contract, per-unit SQL) and the declarative

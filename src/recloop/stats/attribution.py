@@ -23,12 +23,13 @@ from recloop.stats.seasonality import SeasonalityDiagnosis
 from recloop.stats.segments import SegmentReport
 from recloop.stats.srm import SrmResult
 
-AnalysisReason = Literal["srm_mismatch", "novelty_decaying", "too_few_units", "metric_unavailable"]
+AnalysisReason = Literal["srm_mismatch", "novelty_not_settled", "too_few_units",
+                         "metric_unavailable"]  # fmt: skip
 ANALYSIS_MESSAGES: dict[str, str] = {
     "srm_mismatch": "the arms' sizes do not match the planned allocation (sample-ratio mismatch):"
     " assignment or logging is broken, so no effect can be trusted",
-    "novelty_decaying": "the primary effect fades with days since first exposure and its late "
-    "effect is not significant: the early lift may be novelty",
+    "novelty_not_settled": "the primary gain is not significant on each unit's sessions after "
+    "its first exposures (the burn-in): the lift may be novelty",
     "too_few_units": "fewer than 2 units in an arm at this look: nothing to compare yet",
     "metric_unavailable": "a primary or guardrail metric cannot be computed at this look",
 }
@@ -44,7 +45,14 @@ class _Frozen(BaseModel):
 
 
 class AnalysisSettings(_Frozen):
-    """The pre-registered analysis: saved with every attribution it produced."""
+    """The pre-registered analysis: saved with every attribution it produced.
+
+    `horizon_days` is the number of planned daily looks of a group-sequential design (None: the
+    days the tables cover). With `novelty_veto`, a ship also needs every improved primary to be
+    significantly better on each unit's activity after its first `burn_in_exposures` sessions
+    (see `tables.daily.after_burn_in`), so a lift that lasts only while the change is new — a
+    light user keeps it for many days, but not for many sessions — cannot carry the decision.
+    """
 
     primary: tuple[str, ...]
     guardrails: tuple[GuardrailSpec, ...]
@@ -52,9 +60,12 @@ class AnalysisSettings(_Frozen):
     correction: Correction = "holm"
     inference: Inference = "fixed"
     tuning: float = Field(default=5_000.0, gt=0)
+    horizon_days: int | None = Field(default=None, ge=1)  # group-sequential: planned daily looks
     cuped: bool = True
-    novelty_veto: bool = True
+    novelty_veto: bool = True  # a ship needs the primary's gain after the burn-in too
+    burn_in_exposures: int = Field(default=6, ge=0)
     treatment_share: float | None = Field(default=None, gt=0, lt=1)
+    srm_min_expected: float = Field(default=100.0, ge=0)  # SRM untested below (a 1% ramp step)
     pre_days: int = Field(default=14, ge=0)
 
 
@@ -259,6 +270,7 @@ class Attribution(_Frozen):
     units: dict[str, int]  # compared units at the look, and the holdout's
     srm: SrmStatus | None
     metrics: dict[str, MetricResult]
+    settled: dict[str, MetricResult] = {}  # primaries on sessions after the burn-in
     guardrails: tuple[GuardrailOutcome, ...]
     rule: RuleOutcome | None
     novelty: tuple[NoveltySummary, ...]

@@ -82,7 +82,7 @@ def guardrails_table(a: Attribution) -> Table:
 
 
 def diagnostics_table(a: Attribution) -> Table:
-    """Novelty, seasonality and segments of the primary metrics, one row each."""
+    """The primaries after the burn-in, novelty, seasonality and segments, one row each."""
     table = Table(title="Diagnoses")
     for column in ("diagnosis", "metric", "finding"):
         table.add_column(column)
@@ -90,6 +90,10 @@ def diagnostics_table(a: Attribution) -> Table:
         table.add_row("novelty", n.metric, f"{n.trend}: first {n.window} day(s) "
                       f"{n.early_effect.effect:+.3g}, last {n.window} day(s) "
                       f"{n.late_effect.effect:+.3g} (change p {n.change.p_value:.3g})")  # fmt: skip
+    for name, m in a.settled.items():
+        table.add_row(f"after {a.settings.burn_in_exposures} sessions", name,
+                      f"{_pct(m.relative_effect)} ({_pct(m.relative_ci_low)} to "
+                      f"{_pct(m.relative_ci_high)}); a ship needs it above zero")  # fmt: skip
     for s in a.seasonality:
         finding = s.verdict.replace("_", " ")
         if s.shock_days:
@@ -112,7 +116,7 @@ def print_attribution(console: Console, a: Attribution) -> None:
         console.print(metrics_table(a))
     if a.guardrails:
         console.print(guardrails_table(a))
-    if a.novelty or a.seasonality or a.segments:
+    if a.settled or a.novelty or a.seasonality or a.segments:
         console.print(diagnostics_table(a))
     console.print(a.explanation, highlight=False, markup=False)
 
@@ -154,8 +158,28 @@ def register(app: typer.Typer) -> None:
         ] = None,
         sequential: Annotated[
             bool,
-            typer.Option("--sequential", help="Always-valid intervals: safe to look every day."),
+            typer.Option(
+                "--sequential",
+                help="Group-sequential intervals (O'Brien-Fleming spending over daily looks to "
+                "--horizon-days): safe to look every day, the Evaluation agent's design.",
+            ),
         ] = False,
+        always_valid: Annotated[
+            bool,
+            typer.Option(
+                "--always-valid", help="Confidence sequences: safe at any looks, no horizon."
+            ),
+        ] = False,
+        horizon_days: Annotated[
+            int | None,
+            typer.Option(min=1, help="Planned daily looks (default: the days the tables cover)."),
+        ] = None,
+        burn_in: Annotated[
+            int,
+            typer.Option(
+                min=0, help="Sessions per unit before its activity must show the gain (novelty)."
+            ),
+        ] = 6,
         alpha: Annotated[float, typer.Option(min=0.0001, max=0.4999)] = 0.05,
         treatment_share: Annotated[
             float | None,
@@ -182,8 +206,10 @@ def register(app: typer.Typer) -> None:
                 attribution = analyze(
                     source, experiment, primary or DEFAULT_PRIMARY, guards,
                     as_of=parse_as_of(as_of),
-                    inference="sequential" if sequential else "fixed", alpha=alpha,
-                    treatment_share=treatment_share, pre_days=pre_days, cuped=cuped,
+                    inference="sequential" if always_valid else "group-sequential" if sequential
+                    else "fixed", alpha=alpha, horizon_days=horizon_days,
+                    burn_in_exposures=burn_in, treatment_share=treatment_share,
+                    pre_days=pre_days, cuped=cuped,
                 )  # fmt: skip
         except (TableError, ValueError) as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)

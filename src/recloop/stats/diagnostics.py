@@ -8,6 +8,7 @@ fixed-horizon Welch test, whatever the look's inference: they are read once, not
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +19,10 @@ from recloop.stats.novelty import UnitDays, novelty_diagnosis
 from recloop.stats.seasonality import SeasonalityDiagnosis, seasonality_diagnosis
 from recloop.stats.segments import segment_effects
 from recloop.stats.summary import ArmData
-from recloop.stats.tables.daily import Panel, daily_values
-from recloop.stats.tables.queries import Units
+from recloop.stats.tables.contract import ExperimentInfo
+from recloop.stats.tables.daily import Panel, daily_values, panel
+from recloop.stats.tables.queries import UnitDayTotals, Units, Window, unit_day_totals
+from recloop.stats.tables.warehouse import Warehouse
 
 ARMS = ("control", "treatment")
 
@@ -113,3 +116,32 @@ def segments(metric: Metric, data: LookData, alpha: float) -> list[SegmentSummar
         report = segment_effects(metric.name, c, t, seg_c, seg_t, dimension=dimension, alpha=alpha)
         out.append(SegmentSummary.of(report))
     return out
+
+
+def diagnoses(
+    wh: Warehouse,
+    info: ExperimentInfo,
+    window: Window,
+    data: LookData,
+    exposure_days: UnitDayTotals,
+    primaries: Sequence[Metric],
+    alpha: float,
+    cutoff: int,
+    notes: list[str],
+) -> tuple[list[NoveltySummary], list[SeasonalityDiagnosis], list[SegmentSummary]]:
+    """Novelty, seasonality and segments of the primaries at a look (`notes` says what is not
+    assessed yet)."""
+    by_exposure = panel(data.units, exposure_days, "exposure", info.start_ms, cutoff)
+    by_test_day = panel(data.units, unit_day_totals(wh, window, data.units, "test"),
+                        "test", info.start_ms, cutoff)  # fmt: skip
+    found_novelty, found_seasonality, found_segments = [], [], []
+    for metric in primaries:
+        try:
+            found_novelty.append(novelty(metric, by_exposure, data.units, alpha))
+        except ValueError as exc:
+            notes.append(f"novelty of {metric.name} is not assessed yet: {exc}")
+        found_seasonality.append(seasonality(metric, by_test_day, data.units, alpha))
+        found_segments += segments(metric, data, alpha)
+    if data.pre is None:
+        notes.append("segments (new/returning, light/heavy) need a pre-period: skipped")
+    return found_novelty, found_seasonality, found_segments

@@ -111,8 +111,14 @@ def explain(a: Attribution) -> str:
             )
     if a.segments and not any(s.heterogeneous for r in a.segments for s in r.segments):
         lines.append("Segments: no segment's effect differs from the rest after correction.")
+    for m in a.settled.values():
+        lines.append(f"After each unit's first {a.settings.burn_in_exposures} sessions: "
+                     f"{_change(m, a.settings.alpha)}.")  # fmt: skip
     if a.settings.inference == "sequential":
         lines.append("Intervals are always-valid confidence sequences: safe to look every day.")
+    elif a.settings.inference == "group-sequential":
+        lines.append("Intervals are group-sequential (O'Brien-Fleming alpha spending over the "
+                     "planned daily looks): safe to look every day until the horizon.")  # fmt: skip
     else:
         lines.append("Intervals are fixed-horizon: valid for one look at the planned end.")
     lines += [f"Note: {note}." for note in a.notes]

@@ -13,16 +13,18 @@ multiplicity correction of α (only of power, see `power.guardrail_power`):
 also answers the monitoring question GrowthBook Safe Rollouts asks at every look — is the
 treatment *significantly worse* than control (one-sided, H0: not worse)? — which triggers a
 rollback. Both follow the effect's inference: Welch t for a fixed horizon, the one-sided
-asymptotic confidence sequence (see `sequential`) when the effect was estimated sequentially.
+asymptotic confidence sequence (see `sequential`) when the effect was estimated sequentially,
+the one-sided boundary of the same look (see `group_sequential`) in a group-sequential design.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from recloop.stats import _tdist, sequential
+from recloop.stats import _tdist, group_sequential, sequential
 from recloop.stats.effect import Effect
 
 Direction = Literal["higher", "lower"]  # which way is better for the metric
@@ -62,6 +64,12 @@ def _one_sided(effect: Effect, se: float, distance: float) -> tuple[float, float
         dof = float("inf") if effect.dof is None else effect.dof
         width = float(_tdist.critical(dof, 1 - effect.alpha)) * se
         return width, float(_tdist.p_one_sided(distance, se, dof))
+    if effect.method == "group-sequential":
+        assert effect.look is not None and effect.horizon is not None
+        look, horizon, alpha = effect.look, effect.horizon, effect.alpha
+        z = distance / se if se > 0 else (np.inf * np.sign(distance) if distance else 0.0)
+        width = group_sequential.boundary(look, horizon, alpha, two_sided=False) * se
+        return width, float(group_sequential.p_value(z, look, horizon, alpha, two_sided=False))
     tuning = effect.tuning or sequential.DEFAULT_TUNING
     width = float(sequential.halfwidth(se, effect.n_total, effect.alpha, tuning, two_sided=False))
     p = float(sequential.p_value_one_sided(distance, se, effect.n_total, effect.alpha, tuning))

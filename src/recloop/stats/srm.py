@@ -5,7 +5,9 @@ A mismatch means assignment or logging is broken, and every effect estimate is t
 Pearson χ² goodness of fit with k - 1 dof over any number of arms, flagged at p < 0.001 — the
 GrowthBook default (computed only with ≥ 8 units per arm) and Eppo's α (REFERENCES.md).
 Statsig additionally requires an absolute share deviation above 0.1%; `min_deviation` applies
-that rule when set.
+that rule when set. `min_expected` floors the expected count per arm below which the check is
+not trusted (a 1% ramp step's few dozen units: a daily-repeated check flagging at p < 0.001 on
+them vetoes good tests now and then, and a real mismatch shows on the next, larger step).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class SrmResult(BaseModel):
     p_value: float
     threshold: float
     max_deviation: float  # largest |observed share - planned share| over arms
-    tested: bool  # False when an arm has fewer than MIN_UNITS_PER_ARM units
+    tested: bool  # False below MIN_UNITS_PER_ARM units or `min_expected` expected in an arm
     flag: bool  # mismatch: tested, p < threshold and deviation > min_deviation
 
 
@@ -42,6 +44,7 @@ def srm_check(
     *,
     threshold: float = SRM_THRESHOLD,
     min_deviation: float = 0.0,
+    min_expected: float = 0.0,
 ) -> SrmResult:
     """Test unit counts per arm against `allocation` (weights, any scale; default equal)."""
     observed = np.asarray(counts, dtype=np.int64)
@@ -58,7 +61,7 @@ def srm_check(
         raise ValueError("no units in any arm")
     observed_share = observed / total
     result = stats.chisquare(observed, f_exp=share * total)
-    tested = bool(np.all(observed >= MIN_UNITS_PER_ARM))
+    tested = bool(np.all(observed >= MIN_UNITS_PER_ARM) and np.all(share * total >= min_expected))
     deviation = float(np.max(np.abs(observed_share - share)))
     p_value = float(result.pvalue)
     return SrmResult(
