@@ -66,6 +66,13 @@ def check_invariants(root: Path) -> None:
             assert len(stages) == len(set(stages)), (experiment.key, stages)
             assert len(ledger.online_tests(experiment)) <= 1
             assert len(ledger.audit_log(experiment=experiment, action="loop.finalize")) == 1
+            (asset,) = ledger.knowledge_assets(experiment=experiment)  # what it taught, once
+            assert asset.key == f"experiment:{experiment.key}"
+            assert asset.attribution["launched"] is (experiment.state == "launched")
+            decision = ledger.get_decision(experiment)
+            if decision is not None:
+                assert f"online:{decision.outcome}" in asset.tags
+                assert f"Online A/B test: {decision.outcome}" in asset.text
             if experiment.state == "launched":
                 launched_commits.append(history[-1].payload["payload"]["commit"])
         moves = ledger.audit_log(action="champion.move")

@@ -215,6 +215,8 @@ def test_runs_driven_by_the_llm_reach_offline_account_every_call_and_evolve_play
     assert "Edited for llm-brainstormer" in brainstorm[0]["content"]
     assert "Hypothesis was: Idea 1." in brainstorm[1]["content"]
     assert "Hypothesis was: Idea 2." in brainstorm[1]["content"]
+    # what the finished experiments taught, retrieved from their knowledge assets
+    assert "Experiment free-form-llm1, family free-form" in brainstorm[1]["content"]
     assert "Edited for llm-developer" in develop[0]["content"]
     with Ledger.open(workspace) as ledger:
         experiment = ledger.find_experiment("free-form-llm3")

@@ -80,6 +80,7 @@ def result_of(outcome: OnlineOutcome) -> OnlineResult:
         details={
             "stop": attribution.stop.message,
             "samples_used": attribution.samples.used,
+            "attribution": analysis.report(),  # the structured attribution, for the knowledge base
             "truth": outcome.truth or {},
         },
     )

@@ -2,8 +2,9 @@
 
 Each part is idempotent — the worktree removal, the failure record (its id is derived from the
 closing transition, so a repeat is the same record), the learning (the learned keys are saved
-with the agents' memory in one write) and the posterior's version in the ledger (published after
-that write, again on a repeat) — and a `loop.finalize` audit entry marks the experiment done, so
+with the agents' memory in one write), the posterior's version in the ledger (published after
+that write, again on a repeat) and the experiment's knowledge asset (`outcome_asset`, keyed by
+the experiment) — and a `loop.finalize` audit entry marks the experiment done, so
 a resumed run finalizes exactly the experiments it has not.
 
 An experiment stopped by recloop or its LLM rather than by its idea (`NOT_THE_IDEAS_FAULT`: a
@@ -24,6 +25,7 @@ from recloop.knowledge import FailureRecord, record_failure, workspace_champion
 from recloop.ledger import Experiment
 from recloop.loop.machine import Machine
 from recloop.loop.memory import LoopAgentState, publish_posterior, save_state
+from recloop.loop.outcome_asset import record_outcome_asset
 
 FINALIZE = "loop.finalize"
 EARLY = {
@@ -63,6 +65,7 @@ def finalize(
     machine.remove_worktree(experiment.key)
     info = closing(machine, experiment)
     _remember_failure(machine, experiment, info)
+    record_outcome_asset(machine, experiment, info)
     if experiment.key not in state.learned:
         idea = machine.idea(experiment)
         reason = withdrawn(info)

@@ -42,6 +42,7 @@ from recloop.agents.llm import (
 )
 from recloop.agents.llm.backends import make_backend
 from recloop.agents.llm.brainstorm import DEFAULT_PLAYBOOK
+from recloop.knowledge.assets import ASSET_KIND
 from recloop.knowledge.proposal import Proposal
 from recloop.ledger import Ledger
 from recloop.loop.finalize import closing, outcome_of, withdrawn
@@ -86,7 +87,13 @@ class LLMSide:
             )
             for agent, text in DEFAULT_PLAYBOOKS.items()
         }
-        self.brainstormer = LLMBrainstormer(self.client, self.keepers[BRAINSTORMER].current_text())
+        self.brainstormer = LLMBrainstormer(
+            self.client, self.keepers[BRAINSTORMER].current_text(), documents=self.knowledge
+        )
+
+    def knowledge(self) -> list[str]:
+        """What finished experiments taught (their knowledge assets), for retrieval."""
+        return [asset.text for asset in self.ledger.knowledge_assets(kind=ASSET_KIND)]
 
     def choose(self, context: BrainstormContext, notify: Notify) -> Choice | None:
         """The brainstormer's proposal, with its playbook in force; None (said) when the model
