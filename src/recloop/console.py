@@ -35,6 +35,12 @@ HEADLINE_METRICS = (
 )
 
 
+def command_error(message: object, code: int = 1) -> typer.Exit:
+    """Say `error: message` on stderr; the exit to raise (commands fail with one voice)."""
+    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
 def choice(value: str, choices: Sequence[str], what: str) -> str:
     """A CLI value checked against its choices, refused with the list of valid ones."""
     if value not in choices:

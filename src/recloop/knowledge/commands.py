@@ -26,6 +26,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from recloop.console import command_error
 from recloop.knowledge._time import utc_now
 from recloop.knowledge.champion import Champion, workspace_champion
 from recloop.knowledge.forbidden import (
@@ -59,11 +60,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(forbidden_app, name="forbidden")
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
 @contextmanager
 def _store(workspace: Path) -> Iterator[LedgerStore]:
     """The workspace's store, closed afterwards; a store error is the command's error."""
@@ -73,7 +69,7 @@ def _store(workspace: Path) -> Iterator[LedgerStore]:
                 typer.echo(store.imported, err=True)
             yield store
     except StoreError as exc:
-        raise _fail(str(exc)) from exc
+        raise command_error(str(exc)) from exc
 
 
 @forbidden_app.command("list")
@@ -196,24 +192,26 @@ def add_command(
 ) -> None:
     """Forbid a direction by hand (scope: the whole workspace unless --champion)."""
     if family is not None and family not in FAMILIES:
-        raise _fail(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
+        raise command_error(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
     current = workspace_champion(workspace)
     if expire_after_changes is not None and current is None:
-        raise _fail("--expire-after-changes needs the workspace's champion, and git has none")
+        raise command_error(
+            "--expire-after-changes needs the workspace's champion, and git has none"
+        )
     try:
         pattern = Pattern(
             family=family, params=dict(parse_param(p) for p in param or ()), files=tuple(file or ())
         )
         scope = _scope(champion, current)
     except (ValueError, ValidationError) as exc:
-        raise _fail(_first_error(exc)) from exc
+        raise command_error(_first_error(exc)) from exc
     now = utc_now()
     expiry = Expiry.of(now, expires_in_days, expire_after_changes)
     with _store(workspace) as store:
         known = {f.id for f in store.failures()}
         unknown = sorted(set(evidence or ()) - known)
         if unknown:
-            raise _fail(f"no failure record {', '.join(unknown)} in {store.location}")
+            raise command_error(f"no failure record {', '.join(unknown)} in {store.location}")
         direction = _new_or_reinstated(
             store, pattern, scope, expiry, by, reason, now, current, evidence or []
         )

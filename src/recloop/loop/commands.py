@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from recloop.agents.llm import LLMConfigError
+from recloop.console import command_error
 from recloop.ledger import Ledger, LedgerError
 from recloop.loop.approvals import ApprovalError, approve, pending_approvals, reject
 from recloop.loop.demo import run_demo
@@ -44,11 +45,6 @@ FAILURES = (
 
 def _notify(message: str) -> None:
     err.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}", highlight=False)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(2)
 
 
 def run_command(
@@ -88,7 +84,7 @@ def run_command(
         )
         report = run_loop(workspace, settings, evaluator_factory=agent_evaluator, notify=_notify)
     except FAILURES as exc:
-        raise _fail(exc) from exc
+        raise command_error(exc, 2) from exc
     err.print(
         f"{len(report.started)} started, {len(report.resumed)} resumed, "
         f"{len(report.launched)} launched, {len(report.parked)} waiting, "
@@ -126,7 +122,7 @@ def approve_command(
         with Ledger.open(workspace) as ledger:
             answer = approve(ledger, experiment, by=by, note=note)
     except FAILURES as exc:
-        raise _fail(exc) from exc
+        raise command_error(exc, 2) from exc
     out.print(f"{experiment}: {answer.gate} gate approved by {by}")
 
 
@@ -141,7 +137,7 @@ def reject_command(
         with Ledger.open(workspace) as ledger:
             answer = reject(ledger, experiment, by=by, reason=reason)
     except FAILURES as exc:
-        raise _fail(exc) from exc
+        raise command_error(exc, 2) from exc
     out.print(f"{experiment}: {answer.gate} gate rejected by {by}; closed")
 
 
@@ -163,7 +159,7 @@ def status_command(
     try:
         _status(workspace, as_json)
     except FAILURES as exc:
-        raise _fail(exc) from exc
+        raise command_error(exc, 2) from exc
 
 
 def demo_command(
@@ -179,7 +175,7 @@ def demo_command(
     try:
         result = run_demo(directory, experiments, parallel, notify=_notify)
     except FAILURES as exc:
-        raise _fail(exc) from exc
+        raise command_error(exc, 2) from exc
     seconds = time.monotonic() - started
     if as_json:
         data = result.status.to_json()

@@ -28,6 +28,7 @@ from rich.text import Text
 from recloop.agents.llm.replay import Replay
 from recloop.agents.llm.scripted import ScriptedLLMServer
 from recloop.agents.llm.settings import ENV_OVERRIDES
+from recloop.console import command_error
 from recloop.ledger import Ledger, LedgerError, LLMCall
 from recloop.ledger.engine import URL_ENV, resolve_url
 
@@ -80,11 +81,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(llm_app, name="llm")
 
 
-def _fail(message: object) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(1)
-
-
 @contextmanager
 def _ledger(workspace: Path) -> Iterator[Ledger]:
     """The workspace's existing ledger; a ledger error is the command's error."""
@@ -92,20 +88,20 @@ def _ledger(workspace: Path) -> Iterator[Ledger]:
         url = resolve_url(workspace)
         database = url.database or ""
         if url.get_backend_name() == "sqlite" and database and not Path(database).exists():
-            raise _fail(
+            raise command_error(
                 f"no ledger at {database}: run the loop in {workspace} first, "
                 f"or point ${URL_ENV} at the ledger"
             )
         with Ledger.open(workspace) as ledger:
             yield ledger
     except LedgerError as exc:
-        raise _fail(exc) from exc
+        raise command_error(exc) from exc
 
 
 def _experiment_id(ledger: Ledger, key: str) -> int:
     found = ledger.find_experiment(key)
     if found is None:
-        raise _fail(f"no experiment {key!r} in the ledger")
+        raise command_error(f"no experiment {key!r} in the ledger")
     return found.id
 
 
@@ -209,7 +205,7 @@ def show_command(
     with _ledger(workspace) as ledger:
         call = next((c for c in ledger.llm_calls() if c.id == call_id), None)
         if call is None:
-            raise _fail(f"no LLM call {call_id} in the ledger")
+            raise command_error(f"no LLM call {call_id} in the ledger")
         key = None if call.experiment_id is None else ledger.get_experiment(call.experiment_id).key
     out.print(_call_view(call, key))
 
@@ -246,12 +242,12 @@ def replay_server(
     with _ledger(workspace) as ledger:
         calls = ledger.llm_calls(experiment=_experiment_id(ledger, experiment))
     if not calls:
-        raise _fail(f"experiment {experiment!r} has no recorded LLM call to replay")
+        raise command_error(f"experiment {experiment!r} has no recorded LLM call to replay")
     replay = Replay(calls)
     try:
         return ScriptedLLMServer(responder=replay, port=port), replay
     except OSError as exc:
-        raise _fail(f"cannot listen on 127.0.0.1:{port}: {exc}") from exc
+        raise command_error(f"cannot listen on 127.0.0.1:{port}: {exc}") from exc
 
 
 @llm_app.command("replay")
