@@ -12,8 +12,15 @@ from typing import Any
 import pytest
 
 from recloop.agents.develop import Developer
-from recloop.agents.llm import LLMBudget, LLMClient, ScriptedLLMServer, ScriptedReply
+from recloop.agents.llm import (
+    LLMBudget,
+    LLMClient,
+    LLMConfig,
+    ScriptedLLMServer,
+    ScriptedReply,
+)
 from recloop.agents.llm.develop import AGENT_NAME, LLMDeveloper, rejection_feedback
+from recloop.agents.llm.replay import replay_responder
 from recloop.cascade import Evidence, Location, Verdict
 from recloop.knowledge.proposal import Proposal
 from recloop.ledger import Ledger
@@ -321,3 +328,35 @@ def _team() -> dict[str, str]:
         "GIT_COMMITTER_NAME": "team",
         "GIT_COMMITTER_EMAIL": "team@example.org",
     }
+
+
+def test_a_recorded_develop_step_replays_to_the_same_commit_without_the_model(
+    example: Example,
+    server: ScriptedLLMServer,
+    make_developer: MakeDeveloper,
+    make_config: Callable[..., LLMConfig],
+    start: Callable[[], Candidate],
+    ledger: Ledger,
+    ml100k_root: Path,
+) -> None:
+    """The audit path: the kept prompts and responses alone re-run the agent — repair included."""
+    candidate = start()
+    broken = edit(candidate.path, RANKING, "1e-12)\n", "1e-12) +\n")
+    repaired = edit(candidate.path, RANKING, "1e-12)", "1e-9)")
+    server.push(
+        turn("propose_diff", diff=broken, message="Floor at 1e-12, plus"),
+        turn("propose_diff", diff=repaired, message="Floor the popularity scale at 1e-9"),
+    )
+    recorded = make_developer().develop(PROPOSAL, candidate)
+    assert recorded.ok, recorded.failure
+    example.candidates.remove("e-1")
+
+    replay = replay_responder(ledger.llm_calls())
+    with ScriptedLLMServer(responder=replay) as replaying:
+        config = make_config(base_url=replaying.base_url)
+        with LLMClient(config) as client:  # keeps no ledger: the replay adds no call
+            developer = LLMDeveloper(example.root, example.manifest, client, data_root=ml100k_root)
+            replayed = developer.develop(PROPOSAL, example.candidates.create("e-1"))
+    assert replayed.ok, replayed.failure
+    assert replayed.diff == recorded.diff and replayed.files == recorded.files
+    assert len(replaying.requests) == 2 and replay.unserved == []
