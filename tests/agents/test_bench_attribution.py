@@ -14,7 +14,8 @@ def _case(index: int, kind: str, truth: str, decision: str, **extra: Any) -> Ben
     row: dict[str, Any] = {
         "index": index, "kind": kind, "truth": truth, "true_effect": 0.0, "true_guardrail": 0.0,
         "decision": decision, "stop_reason": "horizon", "stop_day": 13, "samples_used": 100,
-        "samples_planned": 100, "cuped_reduction": 0.2,
+        "samples_planned": 100, "sessions_used": 400, "sessions_planned": 400,
+        "cuped_reduction": 0.2,
     }  # fmt: skip
     return BenchCase(**(row | extra))
 
@@ -29,8 +30,10 @@ TABLE = [
         "ship",
         true_effect=0.2,
         samples_used=50,
+        sessions_used=100,
         fixed_ships=(False, False, True, True),
         units_by_day=(10, 40, 80, 100),
+        sessions_by_day=(20, 100, 200, 400),
     ),
     _case(
         3,
@@ -40,6 +43,7 @@ TABLE = [
         true_effect=0.2,
         fixed_ships=(False, False, False, True),
         units_by_day=(10, 40, 80, 100),
+        sessions_by_day=(20, 100, 200, 400),
     ),
     _case(4, "srm", "beneficial", "no_ship", stop_reason="srm", samples_used=20),
     _case(5, "srm", "beneficial", "ship"),  # missed SRM: also a false ship
@@ -69,18 +73,28 @@ def test_rates_from_a_hand_checked_table() -> None:
     assert s["power"]["large+"]["fixed_reaches_power"]
     # stop days 13 and 13 (day + 1 = 14) against the fixed look's day 2 (3 days)
     assert s["power"]["large+"]["day_saving_vs_fixed"] == pytest.approx(1 - 14 / 3)
+    # sessions: (100 + 400) / 2 used against the fixed look's 200 on day 2
+    assert s["power"]["large+"]["sessions_used"] == 250.0
+    assert s["power"]["large+"]["session_saving_vs_fixed"] == pytest.approx(1 - 250 / 200)
+    assert s["mean_session_saving_vs_fixed_at_equal_power"] == pytest.approx(1 - 250 / 200)
+    assert s["sessions_used_share"] == pytest.approx((400 * 8 + 100) / 3600)
 
 
 def test_fixed_horizon_samples_interpolate_and_bound() -> None:
     rows = [TABLE[2], TABLE[3]]  # fixed power by day: 0, 0, 0.5, 1 (units 10, 40, 80, 100)
-    assert fixed_horizon_samples(rows, 0.75) == (90.0, 3.5, True)  # half-way, day 2 to day 3
-    assert fixed_horizon_samples(rows, 0.25) == (60.0, 2.5, True)  # half-way, day 1 to day 2
+
+    def got(rows: list[BenchCase], power: float) -> tuple[float, float, float, bool]:
+        f = fixed_horizon_samples(rows, power)
+        return f.units, f.sessions, f.days, f.reached
+
+    assert got(rows, 0.75) == (90.0, 300.0, 3.5, True)  # half-way, day 2 to day 3
+    assert got(rows, 0.25) == (60.0, 150.0, 2.5, True)  # half-way, day 1 to day 2
     late = [_case(9, "large+", "beneficial", "ship", fixed_ships=(False, True, True),
-                  units_by_day=(5, 9, 12))]  # fmt: skip
-    assert fixed_horizon_samples(late, 1.0) == (9.0, 2.0, True)
+                  units_by_day=(5, 9, 12), sessions_by_day=(6, 10, 20))]  # fmt: skip
+    assert got(late, 1.0) == (9.0, 10.0, 2.0, True)
     never = [_case(9, "large+", "beneficial", "ship", fixed_ships=(False, False),
-                   units_by_day=(5, 9))]  # fmt: skip
-    assert fixed_horizon_samples(never, 0.5) == (9.0, 2.0, False)  # the horizon: a lower bound
+                   units_by_day=(5, 9), sessions_by_day=(6, 10))]  # fmt: skip
+    assert got(never, 0.5) == (9.0, 10.0, 2.0, False)  # the horizon: a lower bound
 
 
 def test_rates_are_none_without_cases() -> None:
@@ -92,6 +106,11 @@ def test_designs_cycle_through_the_mix() -> None:
     made = designs(len(MIX) + 1)
     assert [d.kind for d in made] == [*MIX, MIX[0]]
     assert made[6].faults.enabled == {"srm-assignment"}
+    novelty = designs(3, seed=1, kinds=["novelty", "medium+"])  # the same tests as a full run
+    assert [(d.index, d.kind) for d in novelty] == [(5, "novelty"), (9, "medium+"), (15, "novelty")]
+    assert novelty[2].seed == designs(16, seed=1)[15].seed
+    with pytest.raises(ValueError, match="unknown designs"):
+        designs(1, kinds=["huge+"])  # type: ignore[list-item]
 
 
 def test_truth_labels() -> None:
@@ -112,4 +131,32 @@ def test_a_tiny_real_run() -> None:
     assert [c.kind for c in cases] == ["aa", "small+"]
     assert cases[0].truth == "null" and cases[0].decision != "ship"
     assert all(0 < c.samples_used <= c.samples_planned for c in cases)
+    assert all(0 < c.sessions_used <= c.sessions_planned for c in cases)
+    assert len(cases[1].sessions_by_day) == len(cases[1].units_by_day) == 14  # small+: fixed looks
+    assert list(cases[1].sessions_by_day) == sorted(cases[1].sessions_by_day)
     assert summarize(cases)["n"] == 2
+
+
+def test_the_command_runs_chosen_designs_and_prints_both_savings() -> None:
+    import json
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from recloop.agents.commands import print_summary
+    from recloop.cli import app
+
+    args = ["bench", "attribution", "--n", "1", "--design", "novelty", "--daily-users", "1000",
+            "--workers", "1", "--json"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.stdout)
+    assert s["by_kind"].keys() == {"novelty"} and s["cases"][0]["index"] == 5
+    assert 0 < s["sessions_used_share"] <= 1
+    bad = CliRunner().invoke(app, ["bench", "attribution", "--design", "huge+"])
+    assert bad.exit_code != 0 and "unknown designs" in bad.output
+    console = Console(record=True, width=200)
+    print_summary(console, summarize(TABLE))
+    text = console.export_text()
+    assert "treatment sessions saved vs fixed horizon at equal power" in text
+    assert "-25.0%" in text  # large+: 250 sessions against the fixed look's 200

@@ -64,7 +64,9 @@ def test_stops_early_on_srm(truth: SyntheticTruth) -> None:
     assert out.decision == "no_ship"
     assert (stop.reason, stop.early) == ("srm", True)
     assert stop.day < 5
-    assert out.attribution.samples.used < out.attribution.samples.planned
+    n = out.attribution.samples
+    assert n.used < n.planned and n.sessions_used < n.sessions_planned
+    assert n.sessions_saved_share > n.saved_share  # units arrive up front, sessions do not
     assert "sample-ratio" in out.attribution.explanation
 
 
@@ -86,6 +88,8 @@ def test_ships_a_clear_improvement_and_analyze_reproduces_it(
     assert a.stop.reason == "decisive_ship" and a.stop.day >= a.plan.min_ship_day
     assert [look.day for look in a.looks] == list(range(a.stop.day + 1))
     assert a.samples.used == sum(a.analysis.units.values())
+    assert 0 < a.samples.sessions_used <= a.samples.sessions_planned
+    assert f"served the treatment {a.samples.sessions_used:,} sessions" in a.explanation
     report = a.report()
     assert report["decision"] == "ship" and report["analysis"]["decision"] == "ship"
     assert json.loads(json.dumps(report))["stop"]["reason"] == "decisive_ship"
@@ -120,7 +124,8 @@ def test_does_not_ship_an_a_a_test(truth: SyntheticTruth) -> None:
     out = _evaluate(truth, "ease", "ease")
     assert out.decision != "ship"
     assert out.attribution.stop.reason == "horizon"
-    assert out.attribution.samples.used == out.attribution.samples.planned
+    n = out.attribution.samples
+    assert n.used == n.planned and n.sessions_used == n.sessions_planned > n.used / 2
 
 
 def test_does_not_ship_novelty_only(truth: SyntheticTruth) -> None:

@@ -273,10 +273,10 @@ def test_a_novelty_only_lift_is_not_shipped(scenario: Any) -> None:
     a = analyze(scenario("novelty-only"), "exp-1", guardrails=GUARD)
     assert a.rule is not None and a.rule.verdict == "ship"  # the plain rule would ship it
     assert a.decision == "inconclusive" and a.reasons[0] == "novelty_not_settled"
-    settled = a.settled["consumption_per_user"]  # after each unit's first 6 sessions
+    settled = a.settled["consumption_per_user"]  # after each unit's first 8 sessions
     assert settled.ci_low < 0 < a.metrics["consumption_per_user"].ci_low
     assert settled.n_control == a.metrics["consumption_per_user"].n_control  # every unit kept
-    assert "first 6 sessions" in a.explanation
+    assert "first 8 sessions" in a.explanation
 
 
 def test_a_lasting_gain_passes_the_burn_in(scenario: Any) -> None:
@@ -327,3 +327,11 @@ def test_a_quick_look_decides_the_same_without_diagnoses(sim_db: Path) -> None:
     assert (quick.decision, quick.reasons) == (full.decision, full.reasons)
     assert quick.metrics == full.metrics and quick.settled == full.settled
     assert full.novelty and not quick.novelty and not quick.seasonality and not quick.segments
+
+
+def test_a_guardrail_without_a_control_mean_is_unavailable_not_an_error(golden_db: Path) -> None:
+    # as of the end of day 0 no unit has come back yet: a relative margin on 0 means nothing
+    a = analyze(golden_db, "golden", guardrails=["return_rate:0.05"], as_of=0)
+    assert a.metrics["return_rate"].control == 0.0 and a.guardrails == ()
+    assert a.decision != "ship" and "metric_unavailable" in a.reasons
+    assert any("guardrail return_rate is not tested at this look" in n for n in a.notes)

@@ -79,7 +79,7 @@ def test_people_get_tables_and_the_explanation(app: typer.Typer, scenario: Any) 
     assert text.startswith("NO-SHIP exp-1")
     for part in ("Effects (fixed inference, 95% intervals)", "Guardrails (non-inferiority)",
                  "Diagnoses", "Sample ratio MISMATCH", "consumption_per_user",
-                 "after 6 sessions"):  # fmt: skip
+                 "after 8 sessions"):  # fmt: skip
         assert part in text, part
 
 

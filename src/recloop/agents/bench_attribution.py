@@ -11,17 +11,19 @@ table):
 - power per design: ships among the beneficial tests of each design;
 - SRM detection: SRM tests stopped with the SRM flag; novelty-only and guardrail-harm ship
   rates; CUPED: mean variance removed on the primary metric at the stop look;
-- samples: mean units used over the planned horizon's, and, per beneficial design with power p,
-  against a fixed-horizon test of equal power. The fixed-horizon comparator is measured, not
+- samples, in two units — distinct units (returning users arrive in a test's first days) and
+  sessions served the treatment (the exposed traffic an early stop saves): the mean used over
+  the planned horizon's, and, per beneficial design with power p, against a fixed-horizon test
+  of equal power. The fixed-horizon comparator is measured, not
   modelled: every test of a `+` design is also analysed once per day D as a single fixed-horizon
   look (Welch, the same α, the same rule with its burn-in and guardrails, the same simulated
   tests, so the same true effects); its power at D is the ship rate over the design's tests
   (made monotone in D), and the fixed horizon of equal power is the first D whose power reaches
-  p (units interpolated between days). When even the last day's fixed look has less power than
-  the sequential test, the saving is at least that against the whole horizon (a lower bound,
-  used as such in the mean). The same comparison in test days (stop day + 1 against the fixed
-  look's day + 1) is reported beside it: units arrive front-loaded (returning users), so units
-  and duration tell different stories.
+  p (units and sessions interpolated between days). When even the last day's fixed look has
+  less power than the sequential test, the saving is at least that against the whole horizon
+  (a lower bound, used as such in the mean). The same comparison in test days (stop day + 1
+  against the fixed look's day + 1) is reported beside it: units arrive front-loaded
+  (returning users), so units, sessions and duration tell different stories.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from recloop.agents.bench_scenarios import BaseLists, Design, Kind, Truth, designs, label_truth
-from recloop.agents.evaluate import EvaluationAgent, available_days
+from recloop.agents.evaluate import EvaluationAgent, available_days, exposed_until
 from recloop.agents.online import EvaluationPlan
 from recloop.sim.config import SimConfig, TrafficConfig
 from recloop.sim.truth import SyntheticTruth, synthetic_truth
@@ -68,9 +70,12 @@ class BenchCase(BaseModel):
     stop_day: int
     samples_used: int
     samples_planned: int
+    sessions_used: int  # sessions served the treatment up to the stop
+    sessions_planned: int
     cuped_reduction: float
     fixed_ships: tuple[bool, ...] = ()  # one fixed-horizon look at day D ships (+ designs)
     units_by_day: tuple[int, ...] = ()  # units exposed by the end of day D (+ designs)
+    sessions_by_day: tuple[int, ...] = ()  # sessions served the treatment by then (+ designs)
 
 
 def bench_config(daily_users: int = 4_000) -> SimConfig:
@@ -97,7 +102,7 @@ def run_case(design: Design, daily_users: int = 4_000) -> BenchCase:
     out = agent.evaluate(control, treatment, settings, f"bench {design.kind} #{design.index}",
                          experiment=f"bench-{design.index}")  # fmt: skip
     assert out.truth is not None
-    curve: tuple[tuple[bool, ...], tuple[int, ...]] = ((), ())
+    curve: tuple[tuple[bool, ...], tuple[int, ...], tuple[int, ...]] = ((), (), ())
     if keep is not None and out.tables is not None:
         curve = fixed_horizon_curve(out.tables, f"bench-{design.index}", plan)
         shutil.rmtree(keep, ignore_errors=True)
@@ -109,23 +114,27 @@ def run_case(design: Design, daily_users: int = 4_000) -> BenchCase:
         index=design.index, kind=design.kind, truth=label, true_effect=effect,
         true_guardrail=g_rel, decision=out.decision, stop_reason=a.stop.reason,
         stop_day=a.stop.day, samples_used=a.samples.used, samples_planned=a.samples.planned,
+        sessions_used=a.samples.sessions_used, sessions_planned=a.samples.sessions_planned,
         cuped_reduction=0.0 if m is None or not m.cuped.applied else m.cuped.variance_reduction,
-        fixed_ships=curve[0], units_by_day=curve[1],
+        fixed_ships=curve[0], units_by_day=curve[1], sessions_by_day=curve[2],
     )  # fmt: skip
 
 
 def fixed_horizon_curve(
     source: str, experiment: str, plan: EvaluationPlan
-) -> tuple[tuple[bool, ...], tuple[int, ...]]:
-    """Per test day D: would one fixed-horizon look at D ship, and how many units it saw. A fixed
-    test must also run a full `min_ship_day` cycle, so it cannot ship on an earlier day."""
+) -> tuple[tuple[bool, ...], tuple[int, ...], tuple[int, ...]]:
+    """Per test day D: would one fixed-horizon look at D ship, and the units it saw and sessions
+    it served the treatment. A fixed test must also run a full `min_ship_day` cycle, so it
+    cannot ship on an earlier day."""
     with open_source(source) as wh:
         info = validate(wh, experiment, pre_days=plan.pre_days)
         settings = plan.settings().model_copy(update={"inference": "fixed"})
+        days = range(available_days(info))
         looks = [analyze_look(wh, info, settings, resolve_look(info, d), diagnose=False)
-                 for d in range(available_days(info))]  # fmt: skip
+                 for d in days]  # fmt: skip
+        exposed = [exposed_until(wh, info, d) for d in days]
     ships = tuple(a.decision == "ship" and d >= plan.min_ship_day for d, a in enumerate(looks))
-    return ships, tuple(sum(a.units.values()) for a in looks)
+    return ships, tuple(e[0] for e in exposed), tuple(e[1] for e in exposed)
 
 
 def _run_one(args: tuple[Design, int]) -> BenchCase:
@@ -138,9 +147,10 @@ def run_bench(
     workers: int | None = None,
     daily_users: int = 4_000,
     progress: Callable[[int, int], None] | None = None,
+    kinds: Sequence[Kind] | None = None,
 ) -> list[BenchCase]:
-    """Run `n` designs (in `workers` processes; 1 = in this process)."""
-    todo = [(d, daily_users) for d in designs(n, seed)]
+    """Run `n` designs (in `workers` processes; 1 = in this process), only of `kinds` if given."""
+    todo = [(d, daily_users) for d in designs(n, seed, kinds)]
     workers = workers or min(2, os.cpu_count() or 1)
     cases: list[BenchCase] = []
     if workers == 1:
@@ -161,21 +171,34 @@ def _rate(hits: int, total: int) -> float | None:
     return None if total == 0 else hits / total
 
 
-def fixed_horizon_samples(cases: Sequence[BenchCase], power: float) -> tuple[float, float, bool]:
-    """Units and test days a fixed-horizon look needs to ship with `power` over these tests, and
-    whether the horizon reaches that power (if not: the whole horizon's, a lower bound)."""
+class FixedHorizon(BaseModel):
+    """What a fixed-horizon look of a given power needs (interpolated between days)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    units: float
+    sessions: float
+    days: float
+    reached: bool  # False: even the whole horizon has less power (its figures: a lower bound)
+
+
+def fixed_horizon_samples(cases: Sequence[BenchCase], power: float) -> FixedHorizon:
+    """Units, treatment sessions and test days a fixed-horizon look needs to ship with `power`
+    over these tests (if the horizon never reaches it: the whole horizon's, a lower bound)."""
     rows = [c for c in cases if c.fixed_ships]
     days = min(len(c.fixed_ships) for c in rows)
     curve = np.maximum.accumulate(np.mean([c.fixed_ships[:days] for c in rows], axis=0))
     units = np.mean([c.units_by_day[:days] for c in rows], axis=0)
+    sessions = np.mean([c.sessions_by_day[:days] for c in rows], axis=0)
     reached = np.flatnonzero(curve >= power - 1e-12)
     if not len(reached):
-        return float(units[-1]), float(days), False
+        return FixedHorizon(units=units[-1], sessions=sessions[-1], days=days, reached=False)
     d = int(reached[0])
     share = 1.0 if d == 0 or curve[d] == curve[d - 1] else (
         (power - curve[d - 1]) / (curve[d] - curve[d - 1]))  # fmt: skip
-    before = units[d - 1] if d else units[d]
-    return float(before + share * (units[d] - before)), d + share, True
+    lo = d - 1 if d else d
+    units_at, sessions_at = (float(x[lo] + share * (x[d] - x[lo])) for x in (units, sessions))
+    return FixedHorizon(units=units_at, sessions=sessions_at, days=d + share, reached=True)
 
 
 def summarize(cases: Sequence[BenchCase]) -> dict[str, Any]:
@@ -190,27 +213,14 @@ def summarize(cases: Sequence[BenchCase]) -> dict[str, Any]:
         truth: {d: sum(c.truth == truth and c.decision == d for c in cases) for d in DECISIONS}
         for truth in ("beneficial", "null", "harmful", "guardrail_harm")
     }
-    power: dict[str, Any] = {}
-    for kind in sorted({c.kind for c in cases if c.truth == "beneficial"} - {"srm", "novelty"}):
-        rows = [c for c in cases if c.kind == kind and c.truth == "beneficial"]
-        p = ships(rows) / len(rows)
-        used = float(np.mean([c.samples_used for c in rows]))
-        days_used = float(np.mean([c.stop_day + 1 for c in rows]))
-        measured = p > 0 and any(c.fixed_ships for c in rows)
-        fixed, fixed_days, reached = (fixed_horizon_samples(rows, p) if measured
-                                      else (None, None, False))  # fmt: skip
-        power[kind] = {
-            "n": len(rows), "power": p,
-            "mean_true_effect": float(np.mean([c.true_effect for c in rows])),
-            "samples_used": used, "fixed_horizon_samples": fixed,
-            "fixed_reaches_power": reached,
-            "saving_vs_fixed": None if fixed is None else 1 - used / fixed,
-            "days_used": days_used, "fixed_horizon_days": fixed_days,
-            "day_saving_vs_fixed": None if fixed_days is None else 1 - days_used / fixed_days,
-        }  # fmt: skip
-    savings = [v["saving_vs_fixed"] for v in power.values() if v["saving_vs_fixed"] is not None]
-    day_savings = [v["day_saving_vs_fixed"] for v in power.values()
-                   if v["day_saving_vs_fixed"] is not None]  # fmt: skip
+    power = {kind: _power([c for c in cases if c.kind == kind and c.truth == "beneficial"])
+             for kind in sorted({c.kind for c in cases if c.truth == "beneficial"}
+                                - {"srm", "novelty"})}  # fmt: skip
+
+    def mean_of(key: str) -> float | None:
+        values = [v[key] for v in power.values() if v[key] is not None]
+        return float(np.mean(values)) if values else None
+
     return {
         "n": len(cases),
         "confusion": confusion,
@@ -229,14 +239,41 @@ def summarize(cases: Sequence[BenchCase]) -> dict[str, Any]:
         "samples_used_share": _rate(
             sum(c.samples_used for c in cases), sum(c.samples_planned for c in cases)
         ),
-        "mean_saving_vs_fixed_at_equal_power": float(np.mean(savings)) if savings else None,
-        "mean_day_saving_vs_fixed_at_equal_power": float(np.mean(day_savings))
-        if day_savings
-        else None,
+        "sessions_used_share": _rate(
+            sum(c.sessions_used for c in cases), sum(c.sessions_planned for c in cases)
+        ),
+        "mean_saving_vs_fixed_at_equal_power": mean_of("saving_vs_fixed"),
+        "mean_session_saving_vs_fixed_at_equal_power": mean_of("session_saving_vs_fixed"),
+        "mean_day_saving_vs_fixed_at_equal_power": mean_of("day_saving_vs_fixed"),
         "cuped_variance_reduction": float(np.mean([c.cuped_reduction for c in cases]))
         if cases
         else None,
     }
+
+
+def _power(rows: Sequence[BenchCase]) -> dict[str, Any]:
+    """One beneficial design's power and its use of units, sessions and days against a
+    fixed-horizon look of equal power (measured when any test has the fixed-look curve)."""
+    p = sum(c.decision == "ship" for c in rows) / len(rows)
+    used = {"samples": float(np.mean([c.samples_used for c in rows])),
+            "sessions": float(np.mean([c.sessions_used for c in rows])),
+            "days": float(np.mean([c.stop_day + 1 for c in rows]))}  # fmt: skip
+    fixed = (fixed_horizon_samples(rows, p) if p > 0 and any(c.fixed_ships for c in rows)
+             else None)  # fmt: skip
+    at = {} if fixed is None else {"samples": fixed.units, "sessions": fixed.sessions,
+                                    "days": fixed.days}  # fmt: skip
+    saving = {k: None if fixed is None else 1 - used[k] / at[k] for k in used}
+    return {
+        "n": len(rows), "power": p,
+        "mean_true_effect": float(np.mean([c.true_effect for c in rows])),
+        "samples_used": used["samples"], "fixed_horizon_samples": at.get("samples"),
+        "fixed_reaches_power": fixed is not None and fixed.reached,
+        "saving_vs_fixed": saving["samples"],
+        "sessions_used": used["sessions"], "fixed_horizon_sessions": at.get("sessions"),
+        "session_saving_vs_fixed": saving["sessions"],
+        "days_used": used["days"], "fixed_horizon_days": at.get("days"),
+        "day_saving_vs_fixed": saving["days"],
+    }  # fmt: skip
 
 
 def _kind_ships(cases: Sequence[BenchCase], kind: str) -> tuple[int, int]:

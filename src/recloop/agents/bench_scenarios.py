@@ -17,6 +17,8 @@ so the control's and the treatment's pop shares set the true effect almost conti
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -104,9 +106,15 @@ class Design:
         return lists.policy(control), lists.policy(treatment)
 
 
-def designs(n: int, seed: int = 0) -> list[Design]:
-    """`n` tests cycling through `MIX`, each with its own simulation seed."""
-    return [Design(index=i, kind=MIX[i % len(MIX)], seed=seed * 100_003 + i) for i in range(n)]
+def designs(n: int, seed: int = 0, kinds: Sequence[Kind] | None = None) -> list[Design]:
+    """`n` tests cycling through `MIX`, each with its own simulation seed; with `kinds`, the
+    first `n` of those kinds in the same cycle (the very tests a full run of that seed has)."""
+    wanted = set(MIX if kinds is None else kinds)
+    if not wanted <= set(MIX):
+        raise ValueError(f"unknown designs {sorted(wanted - set(MIX))}: choose from {MIX}")
+    every = (i for i in itertools.count() if MIX[i % len(MIX)] in wanted)
+    return [Design(index=i, kind=MIX[i % len(MIX)], seed=seed * 100_003 + i)
+            for i in itertools.islice(every, n)]  # fmt: skip
 
 
 def label_truth(

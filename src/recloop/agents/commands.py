@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from recloop.agents.bench_attribution import DECISIONS, run_bench, summarize
+from recloop.agents.bench_scenarios import MIX
 from recloop.console import progress_bar
 
 
@@ -42,14 +43,19 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     console.print(kinds)
     power = Table(title="Power per true effect (beneficial tests; fixed: measured single looks)")
     for column in ("design", "n", "true effect", "power", "units used", "fixed @ equal power",
-                   "saving"):  # fmt: skip
+                   "saving", "treatment sessions", "fixed @ equal power", "saving"):  # fmt: skip
         power.add_column(column, justify="right")
     for kind, p in s["power"].items():
-        fixed, more = p["fixed_horizon_samples"], "" if p["fixed_reaches_power"] else "> "
+        more = "" if p["fixed_reaches_power"] else "> "
+        cells = []
+        for used, fixed, saving in (("samples_used", "fixed_horizon_samples", "saving_vs_fixed"),
+                                    ("sessions_used", "fixed_horizon_sessions",
+                                     "session_saving_vs_fixed")):  # fmt: skip
+            cells += [f"{p[used]:,.0f}",
+                      "n/a" if p[fixed] is None else f"{more}{p[fixed]:,.0f}",
+                      ("≥ " if more else "") + _pct(p[saving])]  # fmt: skip
         power.add_row(kind, str(p["n"]), f"{p['mean_true_effect']:+.1%}", _pct(p["power"]),
-                      f"{p['samples_used']:,.0f}",
-                      "n/a" if fixed is None else f"{more}{fixed:,.0f}",
-                      ("≥ " if more else "") + _pct(p["saving_vs_fixed"]))  # fmt: skip
+                      *cells)  # fmt: skip
     console.print(power)
     rates = Table(title="Rates (goal)")
     rates.add_column("figure")
@@ -61,7 +67,17 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         ("novelty-only shipped", "novelty_only_ship_rate", "≤ 5%"),
         ("guardrail harm shipped", "guardrail_harm_ship_rate", "≤ 5%"),
         ("units used / planned horizon", "samples_used_share", ""),
-        ("saving vs fixed horizon at equal power", "mean_saving_vs_fixed_at_equal_power", "≥ 30%"),
+        ("treatment sessions used / planned horizon", "sessions_used_share", ""),
+        (
+            "units saved vs fixed horizon at equal power",
+            "mean_saving_vs_fixed_at_equal_power",
+            "≥ 30%",
+        ),
+        (
+            "treatment sessions saved vs fixed horizon at equal power",
+            "mean_session_saving_vs_fixed_at_equal_power",
+            "",
+        ),
         (
             "test days saved vs fixed horizon at equal power",
             "mean_day_saving_vs_fixed_at_equal_power",
@@ -81,11 +97,18 @@ def bench_attribution_command(
     ] = None,
     daily_users: Annotated[int, typer.Option(min=100, help="Daily users per test.")] = 4_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    kinds: Annotated[
+        list[str] | None,
+        typer.Option("--design", help=f"Only these designs (repeatable): {', '.join(MIX)}."),
+    ] = None,
 ) -> None:
     """Simulate N tests with known truth and measure the Evaluation agent's decisions."""
+    unknown = sorted(set(kinds or ()) - set(MIX))
+    if unknown:
+        raise typer.BadParameter(f"unknown designs {unknown}", param_hint="--design")
     err = Console(stderr=True)
     with progress_bar(err, "simulated tests") as progress:
-        cases = run_bench(n, seed, workers, daily_users, progress)
+        cases = run_bench(n, seed, workers, daily_users, progress, kinds)  # type: ignore[arg-type]
     summary = summarize(cases)
     if as_json:
         summary["cases"] = [c.model_dump() for c in cases]

@@ -41,7 +41,7 @@ from recloop.stats.analysis import analyze_look, resolve_look
 from recloop.stats.attribution import AnalysisSettings, Attribution
 from recloop.stats.tables.contract import ExperimentInfo, validate
 from recloop.stats.tables.dialect import MS_PER_DAY
-from recloop.stats.tables.queries import Window, assigned_units
+from recloop.stats.tables.queries import Window, assigned_units, sessions_by_variant
 from recloop.stats.tables.warehouse import Warehouse, open_source
 from recloop.workspace.manifest import OnlineSettings
 
@@ -89,9 +89,11 @@ def _summary(a: Attribution) -> LookSummary:
     )  # fmt: skip
 
 
-def _units_until(wh: Warehouse, info: ExperimentInfo, day: int) -> int:
+def exposed_until(wh: Warehouse, info: ExperimentInfo, day: int) -> tuple[int, int]:
+    """Units assigned and sessions served the treatment by the end of test day `day`."""
     cutoff = min(info.start_ms + (day + 1) * MS_PER_DAY, info.effective_end_ms)
-    return len(assigned_units(wh, Window(info.name, info.start_ms, cutoff, info.pre_start_ms)))
+    window = Window(info.name, info.start_ms, cutoff, info.pre_start_ms)
+    return len(assigned_units(wh, window)), sessions_by_variant(wh, window).get("treatment", 0)
 
 
 def available_days(info: ExperimentInfo) -> int:
@@ -161,12 +163,13 @@ def _evaluate(
     horizon = horizon_days or available_days(info)
     settings = plan.settings(alpha, horizon)
     analysis, looks, stop = run_looks(wh, info, settings, plan, horizon, progress)
-    planned_day = min(horizon, available_days(info)) - 1
-    planned = looks[-1].units if stop.day == planned_day else _units_until(wh, info, planned_day)
+    used = exposed_until(wh, info, stop.day)
+    planned = exposed_until(wh, info, min(horizon, available_days(info)) - 1)
+    samples = Samples(used=used[0], planned=planned[0], sessions_used=used[1],
+                      sessions_planned=planned[1])  # fmt: skip
     attribution = OnlineAttribution(
         change_summary=change_summary, experiment=info.name, source=info.source,
-        decision=analysis.decision, plan=plan, stop=stop,
-        samples=Samples(used=looks[-1].units, planned=planned), looks=looks,
+        decision=analysis.decision, plan=plan, stop=stop, samples=samples, looks=looks,
         analysis=analysis, explanation="",
     )  # fmt: skip
     text = f"{explain_stop(attribution)}\n{analysis.explanation}"

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.stats.analysis import DEFAULT_PRIMARY, make_settings
-from recloop.stats.attribution import AnalysisSettings, Attribution
+from recloop.stats.attribution import DEFAULT_BURN_IN, AnalysisSettings, Attribution
 from recloop.stats.decision import Verdict
 
 StopReason = Literal["srm", "guardrail_harm", "primary_harm", "decisive_ship", "horizon",
@@ -62,7 +62,9 @@ class EvaluationPlan(_Frozen):
     pre_days: int = Field(default=14, ge=0, description="pre-period days read for CUPED")
     cuped: bool = True
     burn_in_exposures: int = Field(
-        default=6, ge=0, description="sessions per unit before its activity shows a lasting gain"
+        default=DEFAULT_BURN_IN,
+        ge=0,
+        description="sessions per unit before its activity shows a lasting gain",
     )
     srm_min_expected: float = Field(default=100.0, ge=0, description="units per arm for SRM")
 
@@ -106,14 +108,23 @@ class Stop(_Frozen):
 
 
 class Samples(_Frozen):
-    """Units the decision used against the units the planned fixed horizon would expose."""
+    """What the decision used against what the planned horizon would use, in distinct units and
+    in sessions served the treatment: most units arrive in a test's first days (returning
+    users), so an early stop saves far more exposed traffic than units."""
 
     used: int
     planned: int
+    sessions_used: int = 0
+    sessions_planned: int = 0
 
     @property
     def saved_share(self) -> float:
         return 0.0 if self.planned == 0 else 1.0 - self.used / self.planned
+
+    @property
+    def sessions_saved_share(self) -> float:
+        planned = self.sessions_planned
+        return 0.0 if planned == 0 else 1.0 - self.sessions_used / planned
 
 
 class OnlineAttribution(_Frozen):
@@ -142,6 +153,7 @@ class OnlineAttribution(_Frozen):
         data["analysis"] = self.analysis.report()
         data["stop"]["message"] = self.stop.message
         data["samples"]["saved_share"] = self.samples.saved_share
+        data["samples"]["sessions_saved_share"] = self.samples.sessions_saved_share
         data["cuped_gain"] = self.cuped_gain
         return data
 
@@ -164,7 +176,9 @@ def explain_stop(a: OnlineAttribution) -> str:
         f"Change tested: {a.change_summary or '(no summary given)'}.",
         f"The test {course}: {s.message}.",
         f"It used {n.used:,} units of the {n.planned:,} the full horizon exposes"
-        + (f" ({n.saved_share:.0%} fewer)." if s.early and n.planned else "."),
+        + (f" ({n.saved_share:.0%} fewer)" if s.early and n.planned else "")
+        + f" and served the treatment {n.sessions_used:,} sessions of {n.sessions_planned:,}"
+        + (f" ({n.sessions_saved_share:.0%} fewer)." if s.early and n.sessions_planned else "."),
     ]
     gains = a.cuped_gain
     if gains:

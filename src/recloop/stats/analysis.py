@@ -36,6 +36,7 @@ from datetime import datetime
 from pathlib import Path
 
 from recloop.stats.attribution import (
+    DEFAULT_BURN_IN,
     AnalysisSettings,
     Attribution,
     CupedSummary,
@@ -58,10 +59,8 @@ from recloop.stats.sequential import DEFAULT_TUNING
 from recloop.stats.srm import MIN_UNITS_PER_ARM, srm_check
 from recloop.stats.summary import arm_stats
 from recloop.stats.tables.contract import DEFAULT_PRE_DAYS, ExperimentInfo, validate
-from recloop.stats.tables.daily import after_burn_in
 from recloop.stats.tables.dialect import MS_PER_DAY, to_datetime, to_ms
 from recloop.stats.tables.queries import (
-    UnitDayTotals,
     Window,
     assigned_units,
     pre_totals,
@@ -164,7 +163,7 @@ def analyze(
     pre_days: int = DEFAULT_PRE_DAYS,
     cuped: bool = True,
     novelty_veto: bool = True,
-    burn_in_exposures: int = 6,
+    burn_in_exposures: int = DEFAULT_BURN_IN,
     tuning: float = DEFAULT_TUNING,
     horizon_days: int | None = None,
 ) -> Attribution:
@@ -292,9 +291,10 @@ def _too_few(
 
 
 def _settled(
+    wh: Warehouse,
+    window: Window,
     primaries: Sequence[Metric],
     data: LookData,
-    exposure_days: UnitDayTotals,
     settings: AnalysisSettings,
     design: tuple[int, int],
     notes: list[str],
@@ -302,7 +302,7 @@ def _settled(
     """The primaries on each unit's activity after its first `burn_in_exposures` sessions."""
     if not settings.novelty_veto:
         return {}
-    totals = after_burn_in(exposure_days, len(data.units), settings.burn_in_exposures)
+    totals = unit_totals(wh, window, data.units, burn_in=settings.burn_in_exposures)
     burned = LookData(units=data.units, totals=totals, pre=data.pre)
     out = {}
     for metric in primaries:
@@ -356,8 +356,13 @@ def analyze_look(
             notes.append(f"{metric.name} is not computed at this look: {exc}")
             if role != "secondary":
                 unavailable.append(metric.name)
-    guardrails = [check_guardrail(g, effects[g.metric]) for g in settings.guardrails
-                  if g.metric in effects]  # fmt: skip
+    guardrails = []
+    for g in (g for g in settings.guardrails if g.metric in effects):
+        try:
+            guardrails.append(check_guardrail(g, effects[g.metric]))
+        except ValueError as exc:  # a relative margin on a control mean of 0 (a first day)
+            notes.append(f"guardrail {g.metric} is not tested at this look: {exc}")
+            unavailable.append(g.metric)
     primaries = [get_metric(m) for m in settings.primary if m in effects]
     rule = decide(
         [effects[m.name] for m in primaries], guardrails, alpha=settings.alpha,
@@ -366,10 +371,10 @@ def analyze_look(
     )  # fmt: skip
 
     cutoff = to_ms(look.as_of)
-    exposure_days = unit_day_totals(wh, window, data.units, "exposure")
-    settled = _settled(primaries, data, exposure_days, settings, design, notes)
+    settled = _settled(wh, window, primaries, data, settings, design, notes)
     found_novelty, found_seasonality, found_segments = (
-        diagnoses(wh, info, window, data, exposure_days, primaries, settings.alpha, cutoff, notes)
+        diagnoses(wh, info, window, data, unit_day_totals(wh, window, data.units, "exposure"),
+                  primaries, settings.alpha, cutoff, notes)
         if diagnose else ((), (), ())
     )  # fmt: skip
     decision, reasons = _verdict(rule, srm, {k: v[1] for k, v in settled.items()}, unavailable,

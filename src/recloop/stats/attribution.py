@@ -44,13 +44,16 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+DEFAULT_BURN_IN = 8  # sessions: tuned on the attribution bench's novelty-only tests
+
+
 class AnalysisSettings(_Frozen):
     """The pre-registered analysis: saved with every attribution it produced.
 
     `horizon_days` is the number of planned daily looks of a group-sequential design (None: the
     days the tables cover). With `novelty_veto`, a ship also needs every improved primary to be
     significantly better on each unit's activity after its first `burn_in_exposures` sessions
-    (see `tables.daily.after_burn_in`), so a lift that lasts only while the change is new — a
+    (see `tables.queries.unit_totals`), so a lift that lasts only while the change is new — a
     light user keeps it for many days, but not for many sessions — cannot carry the decision.
     """
 
@@ -63,7 +66,7 @@ class AnalysisSettings(_Frozen):
     horizon_days: int | None = Field(default=None, ge=1)  # group-sequential: planned daily looks
     cuped: bool = True
     novelty_veto: bool = True  # a ship needs the primary's gain after the burn-in too
-    burn_in_exposures: int = Field(default=6, ge=0)
+    burn_in_exposures: int = Field(default=DEFAULT_BURN_IN, ge=0)
     treatment_share: float | None = Field(default=None, gt=0, lt=1)
     srm_min_expected: float = Field(default=100.0, ge=0)  # SRM untested below (a 1% ramp step)
     pre_days: int = Field(default=14, ge=0)

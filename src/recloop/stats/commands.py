@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from recloop.stats.analysis import DEFAULT_GUARDRAILS, DEFAULT_PRIMARY, AsOf, analyze
-from recloop.stats.attribution import Attribution
+from recloop.stats.attribution import DEFAULT_BURN_IN, Attribution
 from recloop.stats.metrics import METRIC_NAMES
 from recloop.stats.tables.contract import DEFAULT_PRE_DAYS
 from recloop.stats.tables.errors import TableError
@@ -179,7 +179,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 min=0, help="Sessions per unit before its activity must show the gain (novelty)."
             ),
-        ] = 6,
+        ] = DEFAULT_BURN_IN,
         alpha: Annotated[float, typer.Option(min=0.0001, max=0.4999)] = 0.05,
         treatment_share: Annotated[
             float | None,

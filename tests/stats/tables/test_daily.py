@@ -89,24 +89,3 @@ def test_ratio_pseudo_values_average_to_each_days_ratio(sim_db: Path) -> None:
         assert values[days == day].mean() == pytest.approx(ratio)
     rows, days, values = daily_values(get_metric("return_rate"), data, arm)
     assert set(np.unique(values)) <= {0.0, 1.0} and len(rows) == arm.sum()
-
-
-def test_after_burn_in_keeps_the_days_that_start_past_k_sessions() -> None:
-    from recloop.stats.tables.daily import after_burn_in
-    from recloop.stats.tables.queries import UnitDayTotals
-
-    # unit 0: 2, 1, 3 sessions on days 0, 1, 3; unit 2: 5 sessions on day 0, 1 on day 2
-    # (rows out of order); unit 1 has no rows
-    row, day = np.array([2, 0, 0, 2, 0]), np.array([2, 0, 1, 0, 3])
-    sessions = np.array([1.0, 2.0, 1.0, 5.0, 3.0])
-    totals = UnitTotals.zeros(5)
-    totals.sessions[:] = sessions
-    totals.consumption[:] = [0.5, 1.0, 2.0, 4.0, 8.0]
-    sparse = UnitDayTotals(row=row, day=day, totals=totals)
-    # k = 3: unit 0's day 3 starts after 3 sessions (kept: 8.0), day 1 after 2 (dropped);
-    # unit 2's day 2 starts after 5 (kept: 0.5)
-    after = after_burn_in(sparse, 3, 3)
-    assert after.consumption.tolist() == [8.0, 0.0, 0.5]
-    assert after.sessions.tolist() == [3.0, 0.0, 1.0]
-    assert after_burn_in(sparse, 3, 0).consumption.tolist() == [11.0, 0.0, 4.5]  # nothing dropped
-    assert after_burn_in(sparse, 3, 99).consumption.tolist() == [0.0, 0.0, 0.0]

@@ -18,6 +18,7 @@ from recloop.stats.tables.queries import (
     Window,
     assigned_units,
     pre_totals,
+    sessions_by_variant,
     unit_day_totals,
     unit_totals,
     unit_totals_by_variant,
@@ -72,6 +73,45 @@ def test_the_golden_numbers_by_hand(golden_db: Path) -> None:
     assert ((totals.returns > 0)[control].sum(), (totals.returns > 0)[treatment].sum()) == (3, 4)
 
 
+@pytest.mark.parametrize("burn_in", [1, 2])
+def test_a_burn_in_leaves_out_exactly_each_units_first_sessions(
+    golden_db: Path, golden_units: Any, burn_in: int
+) -> None:
+    with open_source(golden_db) as wh:
+        units = assigned_units(wh, _window())
+        after = unit_totals(wh, _window(), units, burn_in=burn_in)
+        no_burn_in = unit_totals(wh, _window(), units, burn_in=0)
+        plain = unit_totals(wh, _window(), units)
+    for name in TOTAL_FIELDS:  # a burn-in of 0 sessions is no burn-in
+        np.testing.assert_allclose(getattr(no_burn_in, name), getattr(plain, name))
+    for row, unit in enumerate(units.unit_id.tolist()):
+        sessions = sorted((s for s in golden_units[unit][1] if 0 <= s.day < 3 and s.test),
+                          key=lambda s: s.day)[burn_in:]  # fmt: skip
+        assert after.sessions[row] == len(sessions), unit
+        assert after.impressions[row] == sum(s.impressions for s in sessions), unit
+        assert after.consumption[row] == pytest.approx(sum(sum(s.consumes) for s in sessions))
+        assert after.latency_ms[row] == sum(s.latency for s in sessions), unit
+
+
+def test_a_burn_in_counts_only_sessions_before_the_cutoff(golden_db: Path) -> None:
+    # unit 5's sessions: days 0.3, 1.3, 2.3; as of day 2 its second session is past a burn-in
+    # of 1, and nothing of the third is seen
+    with open_source(golden_db) as wh:
+        units = assigned_units(wh, _window(2))
+        after = unit_totals(wh, _window(2), units, burn_in=1)
+    row = int(np.flatnonzero(units.unit_id == 5)[0])
+    assert (after.sessions[row], after.consumption[row]) == (1, pytest.approx(1.0))
+
+
+@pytest.mark.parametrize(("cutoff_day", "want"), [(1, (4, 4)), (2, (8, 8)), (3, (10, 11))])
+def test_sessions_by_variant_counts_the_exposed_traffic(
+    golden_db: Path, cutoff_day: int, want: tuple[int, int]
+) -> None:
+    with open_source(golden_db) as wh:
+        got = sessions_by_variant(wh, _window(cutoff_day))
+    assert (got["control"], got["treatment"]) == want  # unit 3 visits on day 0.2 unexposed
+
+
 def test_the_simulators_view_includes_the_holdout(golden_db: Path) -> None:
     with open_source(golden_db) as wh:
         by_variant = unit_totals_by_variant(wh, "golden")
@@ -90,7 +130,8 @@ def _everything(source: str | Path, experiment: str) -> dict[str, Any]:
         units = assigned_units(wh, window)
         arrays = {"unit_id": units.unit_id, "variant": units.variant,
                   "first_exposure": units.first_exposure_ms}  # fmt: skip
-        totals = {"test": unit_totals(wh, window, units), "pre": pre_totals(wh, window, units)[0]}
+        totals = {"test": unit_totals(wh, window, units), "pre": pre_totals(wh, window, units)[0],
+                  "burned": unit_totals(wh, window, units, burn_in=1)}  # fmt: skip
         for axis in ("exposure", "test"):
             days = unit_day_totals(wh, window, units, axis)  # type: ignore[arg-type]
             arrays[f"{axis}-row"], arrays[f"{axis}-day"] = days.row, days.day

@@ -9,9 +9,6 @@ the test from the one it was first exposed on to the last whole day — and plac
 `snapshot` sums a unit's test-axis days up to a look: the per-unit totals "as of day d", equal
 to querying with that cutoff (tested), so the sequential looks of a whole test can come from one
 query.
-
-`after_burn_in` sums a unit's exposure-axis days that start after its first k sessions: the
-activity a novelty lift (which fades with exposures, not with calendar time) no longer carries.
 """
 
 from __future__ import annotations
@@ -108,21 +105,3 @@ def daily_values(
     mean_den = (den_sum / np.maximum(size, 1))[inverse]
     pseudo = ratio + (num - ratio * den) / np.where(ok, mean_den, 1.0)
     return data.row[idx][ok], day[ok], pseudo[ok]
-
-
-def after_burn_in(sparse: UnitDayTotals, n_units: int, exposures: int) -> UnitTotals:
-    """Per-unit totals over the days (since first exposure) that begin with at least
-    `exposures` earlier sessions; every unit keeps its row (zeros: not past the burn-in yet).
-
-    Whole days, so a day that crosses the k-th session is left out entirely (conservative).
-    """
-    order = np.lexsort((sparse.day, sparse.row))
-    row, sessions = sparse.row[order], sparse.totals.sessions[order]
-    before = np.cumsum(sessions) - sessions  # sessions on earlier rows, all units
-    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]) if len(row) else row
-    before -= np.repeat(before[first], np.diff(np.r_[first, len(row)]))
-    keep = order[before >= exposures]
-    totals = UnitTotals.zeros(n_units)
-    for f in fields(totals):
-        np.add.at(getattr(totals, f.name), sparse.row[keep], getattr(sparse.totals, f.name)[keep])
-    return totals

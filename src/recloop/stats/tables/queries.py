@@ -9,7 +9,9 @@ variants, first exposed before the look) to their rows and sums the declarative 
 - the pre-period: its events in [pre_start, start) — before the experiment began for everyone,
   so the treatment cannot have moved them;
 - by day: the same test-period totals grouped by whole days (24 h) since the unit's first
-  exposure (novelty) or since the experiment's start (calendar effects, cumulative looks).
+  exposure (novelty) or since the experiment's start (calendar effects, cumulative looks);
+- after a burn-in of k sessions: the same totals from the unit's (k+1)-th experiment session
+  on (a window function numbers its sessions), so exactly its first k sessions are left out.
 
 Units without rows get zeros (numpy does the alignment: SQL returns only units with rows). The
 SQL is portable; `Dialect` renders the time arithmetic.
@@ -71,7 +73,21 @@ class Units:
         return index
 
 
-def _assigned(d: Dialect, window: Window) -> str:
+def _assigned(d: Dialect, window: Window, burn_in: int | None = None) -> str:
+    """The `a` CTE of assigned units; after a burn-in its `first_exposure` is the time of the
+    unit's (k+1)-th session (units with k sessions or fewer drop out: zeros)."""
+    if burn_in is not None:
+        cutoff = ("" if window.cutoff_ms is None
+                  else f" AND {d.time('x.ts')} < {d.time_param('cutoff')}")  # fmt: skip
+        return (
+            f"{_assigned(d, window).replace('a AS', 'a0 AS', 1)}, "
+            "n AS (SELECT x.unit_id AS unit_id, x.ts AS ts, ROW_NUMBER() OVER "
+            "(PARTITION BY x.unit_id ORDER BY x.ts, x.session_id) AS k FROM exposures x "
+            "JOIN a0 ON x.unit_id = a0.unit_id WHERE x.experiment = :experiment AND "
+            f"{d.time('x.ts')} >= {d.time('a0.first_exposure')}{cutoff}), "
+            "a AS (SELECT a0.unit_id AS unit_id, a0.variant AS variant, n.ts AS first_exposure "
+            f"FROM a0 JOIN n ON n.unit_id = a0.unit_id WHERE n.k = {int(burn_in) + 1})"
+        )
     where = ["experiment = :experiment"]
     if window.variants is not None:
         where.append(f"variant IN ({', '.join(repr(v) for v in window.variants)})")
@@ -95,8 +111,11 @@ def _day(d: Dialect, alias: str, axis: DayAxis) -> str:
     return d.int_div(f"{d.epoch_ms(f'{alias}.ts')} - {since}", str(MS_PER_DAY))
 
 
-def totals_sql(d: Dialect, window: Window, axis: DayAxis | None = None) -> str:
-    """Test-period totals per unit (and per day on `axis`), units with rows only."""
+def totals_sql(
+    d: Dialect, window: Window, axis: DayAxis | None = None, burn_in: int | None = None
+) -> str:
+    """Test-period totals per unit (and per day on `axis`; from the (k+1)-th session on after a
+    burn-in of k sessions), units with rows only."""
     later = f"{d.time('v.ts')} > {d.time('a.first_exposure')}"
     parts = []
     for alias, table in (("x", "exposures"), ("v", "events")):
@@ -119,7 +138,7 @@ def totals_sql(d: Dialect, window: Window, axis: DayAxis | None = None) -> str:
     key = "unit_id, day" if axis else "unit_id"
     sums = ", ".join(f"CAST(SUM({n}) AS DOUBLE PRECISION) AS {n}" for n in TOTAL_FIELDS)
     return (
-        f"WITH {_assigned(d, window)}, {', '.join(parts)} "
+        f"WITH {_assigned(d, window, burn_in)}, {', '.join(parts)} "
         f"SELECT {key}, {sums} FROM (SELECT * FROM ux UNION ALL SELECT * FROM uv) u "
         f"GROUP BY {key} ORDER BY {key}"
     )
@@ -157,9 +176,12 @@ def _fill(units: Units, cols: Columns, rows: np.ndarray, size: int) -> UnitTotal
     return totals
 
 
-def unit_totals(wh: Warehouse, window: Window, units: Units) -> UnitTotals:
-    """Test-period totals of every unit (zeros for units without rows), aligned with `units`."""
-    cols = wh.fetch(totals_sql(wh.dialect, window), window.params())
+def unit_totals(
+    wh: Warehouse, window: Window, units: Units, burn_in: int | None = None
+) -> UnitTotals:
+    """Test-period totals of every unit (zeros for units without rows), aligned with `units`;
+    with `burn_in` = k, only from each unit's (k+1)-th session on."""
+    cols = wh.fetch(totals_sql(wh.dialect, window, burn_in=burn_in), window.params())
     return _fill(units, cols, units.rows_of(cols["unit_id"].astype(np.int64)), len(units))
 
 
@@ -208,3 +230,17 @@ def unit_totals_by_variant(wh: Warehouse, experiment: str) -> dict[str, UnitTota
     totals = unit_totals(wh, window, units)
     variants = np.unique(units.variant)
     return {str(v): totals.take(np.flatnonzero(units.variant == v)) for v in variants}
+
+
+def sessions_by_variant(wh: Warehouse, window: Window) -> dict[str, int]:
+    """Experiment sessions (`exposures` rows) of the window's units up to its cutoff, per
+    variant: the traffic a test exposed, which an early stop saves (units arrive up front)."""
+    d = wh.dialect
+    cutoff = "" if window.cutoff_ms is None else f" AND {d.time('x.ts')} < {d.time_param('cutoff')}"
+    cols = wh.fetch(
+        f"WITH {_assigned(d, window)} SELECT a.variant AS variant, COUNT(*) AS n "
+        "FROM exposures x JOIN a ON x.unit_id = a.unit_id WHERE x.experiment = :experiment "
+        f"AND {d.time('x.ts')} >= {d.time('a.first_exposure')}{cutoff} GROUP BY a.variant",
+        window.params(),
+    )
+    return {str(v): int(n) for v, n in zip(cols["variant"], cols["n"], strict=True)}
