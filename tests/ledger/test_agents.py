@@ -35,6 +35,14 @@ def test_llm_calls_are_kept_redacted(ledger: Ledger, experiment: Experiment) -> 
     assert "Edit movierec/model.py" in stored.prompt
 
 
+def test_one_call_is_read_by_its_id(ledger: Ledger) -> None:
+    _call(ledger)
+    second = _call(ledger, agent="brainstorm")
+    assert ledger.get_llm_call(second.id) == second  # type: ignore[attr-defined]
+    with pytest.raises(NotFoundError):
+        ledger.get_llm_call(second.id + 1)  # type: ignore[attr-defined]
+
+
 def test_usage_sums_by_experiment_and_agent(ledger: Ledger, experiment: Experiment) -> None:
     assert ledger.llm_usage() == LLMUsage(0, 0, 0, 0.0)
     _call(ledger, experiment=experiment)

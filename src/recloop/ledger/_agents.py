@@ -83,6 +83,11 @@ class AgentsPart(LedgerCore):
                 self._audit(session, "llm.call", subject, detail, experiment_id, actor)
             return from_row(LLMCall, row)
 
+    def get_llm_call(self, call_id: int) -> LLMCall:
+        """One kept call (`NotFoundError` when there is none with that id)."""
+        with self._read() as session:
+            return from_row(LLMCall, self._get(session, LLMCallRow, call_id, "LLM call"))
+
     def llm_calls(
         self, *, experiment: ExperimentRef | None = None, agent: str | None = None
     ) -> list[LLMCall]:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from recloop.agents.llm import BRAINSTORMER, DEVELOPER
+from recloop.agents.llm.playbook import version_in_force
 from recloop.agents.llm.reflect import reflector
 from recloop.agents.posterior import PLAYBOOK_AGENT
 from recloop.cascade.champion import cached_summaries
@@ -178,16 +179,13 @@ def llm_totals(ledger: Ledger) -> dict[str, LLMTotals]:
 def playbook_in_force(ledger: Ledger, agent: str) -> PlaybookInForce | None:
     """The version the agent's new experiments run with (`PlaybookKeeper.in_force`); None
     before the agent ran."""
-    versions = ledger.playbook_versions(agent)
-    if not versions:
+    version = version_in_force(ledger.playbook_versions(agent))
+    if version is None:
         return None
-    newest = versions[-1]
-    if newest.accepted is None and newest.parent_version is not None:
-        return PlaybookInForce(newest.version, "trial", None)
-    accepted = [v for v in versions if v.accepted]
-    if not accepted:
-        return PlaybookInForce(versions[0].version, "default", None)
-    return PlaybookInForce(accepted[-1].version, "accepted", accepted[-1].outcome_rate)
+    if version.accepted:
+        return PlaybookInForce(version.version, "accepted", version.outcome_rate)
+    trial = version.parent_version is not None
+    return PlaybookInForce(version.version, "trial" if trial else "default", None)
 
 
 def _depth(ledger: Ledger, experiment: Experiment) -> int:

@@ -29,7 +29,7 @@ from recloop.agents.llm.replay import Replay
 from recloop.agents.llm.scripted import ScriptedLLMServer
 from recloop.agents.llm.settings import ENV_OVERRIDES
 from recloop.console import command_error
-from recloop.ledger import Ledger, LedgerError, LLMCall
+from recloop.ledger import Ledger, LedgerError, LLMCall, NotFoundError
 from recloop.ledger.engine import URL_ENV, resolve_url
 
 llm_app = typer.Typer(
@@ -203,9 +203,10 @@ def show_command(
 ) -> None:
     """Show one call: what was sent and what came back (both as the ledger keeps them)."""
     with _ledger(workspace) as ledger:
-        call = next((c for c in ledger.llm_calls() if c.id == call_id), None)
-        if call is None:
-            raise command_error(f"no LLM call {call_id} in the ledger")
+        try:
+            call = ledger.get_llm_call(call_id)
+        except NotFoundError as exc:
+            raise command_error(f"no LLM call {call_id} in the ledger") from exc
         key = None if call.experiment_id is None else ledger.get_experiment(call.experiment_id).key
     out.print(_call_view(call, key))
 

@@ -41,7 +41,7 @@ scoring twice. `BudgetExhausted` propagates and writes nothing, so the loop stop
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,9 +116,9 @@ class PlaybookKeeper:
     def in_force(self) -> PlaybookVersion:
         """The version new experiments run with: the trial while one is open, else the
         current (newest accepted) version."""
-        versions = self.versions()
-        newest = versions[-1]
-        return newest if newest.accepted is None else _current(versions)
+        found = version_in_force(self.versions())
+        assert found is not None, "versions() makes version 1"
+        return found
 
     def current_text(self) -> str:
         return self.in_force().text
@@ -236,7 +236,19 @@ class PlaybookKeeper:
         return why
 
 
-def _current(versions: list[PlaybookVersion]) -> PlaybookVersion:
+def version_in_force(versions: Sequence[PlaybookVersion]) -> PlaybookVersion | None:
+    """The version new experiments run with: the trial (newest, unscored, with a parent) while
+    one is measured, else the newest accepted, else the root (nothing scored yet); None when
+    the agent has no version."""
+    if not versions:
+        return None
+    newest = versions[-1]
+    if newest.accepted is None and newest.parent_version is not None:
+        return newest
+    return _current(versions)
+
+
+def _current(versions: Sequence[PlaybookVersion]) -> PlaybookVersion:
     """The newest accepted version; the root while nothing is scored yet."""
     accepted = [v for v in versions if v.accepted]
     return accepted[-1] if accepted else versions[0]
