@@ -12,6 +12,7 @@ each finished experiment the keepers score and reflect when a batch is complete.
 In each worker process `PlaybookDeveloper` wraps the `LLMDeveloper` (its own client, the same
 budget): before developing an experiment it reads from the ledger the developer's playbook
 version the experiment was tagged with, so every process runs the version the main one chose.
+The catalogue's fallback proposals are developed by the catalogue's developer.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from recloop.agents import BrainstormContext, DevelopResult
+from recloop.agents import BrainstormContext, CatalogueDeveloper, DevelopResult
 from recloop.agents.llm import (
     BRAINSTORMER,
     DEVELOP_PLAYBOOK,
@@ -47,7 +48,7 @@ from recloop.knowledge.proposal import Proposal
 from recloop.ledger import Ledger
 from recloop.loop.finalize import closing, outcome_of, withdrawn
 from recloop.loop.machine import Machine
-from recloop.loop.propose import Choice, llm_choice
+from recloop.loop.propose import CATALOGUE, Choice, llm_choice
 from recloop.workspace.git import Candidate
 from recloop.workspace.manifest import Manifest
 
@@ -126,9 +127,9 @@ class LLMSide:
                 self.brainstormer.learn(machine.idea(experiment), outcome)
 
     def tag(self, *, proposed_by_llm: bool) -> dict[str, Any]:
-        """The experiment payload naming the playbook versions it runs with (the brainstormer's
-        only when it proposed the experiment: the catalogue's proposals are not its acts)."""
-        agents = (BRAINSTORMER, DEVELOPER) if proposed_by_llm else (DEVELOPER,)
+        """The experiment payload naming the playbook versions it runs with: none for the
+        catalogue's proposals (the catalogue develops them too: no LLM agent acts on them)."""
+        agents = (BRAINSTORMER, DEVELOPER) if proposed_by_llm else ()
         return tag(self.keepers[a] for a in agents)
 
     def reflect(self, notify: Notify) -> list[BatchReport]:
@@ -151,13 +152,22 @@ class LLMSide:
 
 
 class PlaybookDeveloper:
-    """`LLMDeveloper` running, for each experiment, the playbook version it was tagged with."""
+    """`LLMDeveloper` running, for each experiment, the playbook version it was tagged with;
+    the catalogue's own proposals (its fallback when the model fails) go to the catalogue's
+    developer, which applies their typed parameters exactly and costs no tokens."""
 
-    def __init__(self, ledger: Ledger, developer: LLMDeveloper) -> None:
+    def __init__(
+        self, ledger: Ledger, developer: LLMDeveloper, catalogue: CatalogueDeveloper
+    ) -> None:
         self.ledger = ledger
         self.developer = developer
+        self.catalogue = catalogue
 
     def develop(self, proposal: Proposal, candidate: Candidate) -> DevelopResult:
+        experiment = self.ledger.find_experiment(candidate.name)
+        idea = None if experiment is None else self.ledger.get_proposal(experiment.proposal_id)
+        if idea is not None and idea.source == CATALOGUE:
+            return self.catalogue.develop(proposal, candidate)
         self.developer.playbook = tagged_playbook(self.ledger, candidate.name)
         return self.developer.develop(proposal, candidate)
 
@@ -186,4 +196,4 @@ def llm_developer(
     """A worker's LLM developer: its own client on the run's shared budget."""
     client = LLMClient(config, ledger, LLMBudget.from_config(ledger, config, run_started))
     developer = LLMDeveloper(root, manifest, client, data_root=data_root)
-    return PlaybookDeveloper(ledger, developer)
+    return PlaybookDeveloper(ledger, developer, CatalogueDeveloper(root, manifest))
