@@ -10,14 +10,13 @@ search states live only here.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.agents.posterior import FamilyPosterior
 from recloop.agents.search import SearchState
+from recloop.atomic import write_atomic
 from recloop.workspace.manifest import RECLOOP_DIR
 
 MEMORY_FILE = f"{RECLOOP_DIR}/agents/memory.json"
@@ -41,18 +40,7 @@ def memory_path(workspace: str | Path) -> Path:
 
 def save_memory(memory: AgentMemory, path: str | Path) -> None:
     """Write the memory as JSON, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(memory.model_dump_json(indent=2))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(Path(path), memory.model_dump_json(indent=2).encode("utf-8"))
 
 
 def load_memory(path: str | Path) -> AgentMemory:

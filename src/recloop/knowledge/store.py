@@ -26,7 +26,6 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from recloop.atomic import write_atomic
 from recloop.knowledge._time import as_utc
 from recloop.knowledge.champion import Champion
 from recloop.knowledge.failures import FailureRecord
@@ -253,19 +253,7 @@ class JsonFileStore(_StateStore):
 
     def _write(self, state: _State) -> None:
         data = state.model_dump_json(indent=1).encode("utf-8") + b"\n"
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomic(self.path, data)
         _fsync_dir(self.path.parent)
         for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             with contextlib.suppress(FileNotFoundError):

@@ -15,14 +15,13 @@ file's search states (the ledger does not hold them; without a file they start a
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.agents import AgentMemory, FamilyPosterior
 from recloop.agents.posterior import PLAYBOOK_AGENT
+from recloop.atomic import write_atomic
 from recloop.ledger import Ledger, PlaybookVersion
 from recloop.workspace.manifest import RECLOOP_DIR
 
@@ -56,7 +55,7 @@ def load_state(root: Path, ledger: Ledger | None = None) -> LoopAgentState:
 
 def save_state(root: Path, state: LoopAgentState) -> None:
     """Write atomically (a temporary file renamed over the old one, as `save_memory` does)."""
-    _atomic_write(state_path(root), state.model_dump_json(indent=1))
+    write_atomic(state_path(root), state.model_dump_json(indent=1).encode("utf-8"))
 
 
 def publish_posterior(
@@ -96,16 +95,3 @@ def _reconcile(state: LoopAgentState, ledger: Ledger) -> LoopAgentState:
         publish_posterior(ledger, mine, state.learned[-1] if state.learned else None)
     return state
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
