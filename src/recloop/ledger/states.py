@@ -34,19 +34,7 @@ State = Literal[
 STATES: tuple[State, ...] = get_args(State)
 TERMINAL: frozenset[State] = frozenset({"launched", "closed"})
 
-_CHAIN: tuple[State, ...] = (
-    "proposed",
-    "forbidden_check",
-    "developed",
-    "structural",
-    "semantic",
-    "local",
-    "offline",
-    "awaiting_approval",
-    "online",
-    "decided",
-    "launched",
-)
+_CHAIN: tuple[State, ...] = tuple(s for s in STATES if s != "closed")  # in `State` order
 
 
 def _table() -> dict[State, frozenset[State]]:
