@@ -97,6 +97,28 @@ def test_fixed_horizon_samples_interpolate_and_bound() -> None:
     assert got(never, 0.5) == (9.0, 10.0, 2.0, False)  # the horizon: a lower bound
 
 
+def test_every_test_against_one_fixed_design_of_equal_power() -> None:
+    by_day = {"units_by_day": (10, 40, 80, 100), "sessions_by_day": (20, 100, 200, 400)}
+    cases = [
+        *(TABLE[2], TABLE[3]),  # large+: power 0.5, fixed looks reach it on day 2 (3 days)
+        _case(10, "aa", "null", "inconclusive", stop_reason="futility", stop_day=1,
+              samples_used=40, sessions_used=100, **by_day),
+        _case(11, "large-", "harmful", "no_ship", stop_day=3, **by_day),
+        _case(12, "srm", "beneficial", "no_ship", stop_reason="srm"),  # no by-day figures
+    ]  # fmt: skip
+    s = summarize(cases)["all_tests_vs_fixed_design"]
+    assert (s["n"], s["fixed_days"], s["reached"]) == (4, 3.0, True)
+    # each of the 4 measured tests would run 3 days: 80 units, 200 sessions
+    assert s["unit_saving"] == pytest.approx(1 - (50 + 100 + 40 + 100) / (4 * 80))
+    assert s["session_saving"] == pytest.approx(1 - (100 + 400 + 100 + 400) / (4 * 200))
+    assert s["day_saving"] == pytest.approx(1 - (14 + 14 + 2 + 4) / (4 * 3))
+    medium = _case(13, "medium+", "beneficial", "ship", fixed_ships=(False, False, False, False),
+                   **by_day)  # fmt: skip
+    longest = summarize([*cases, medium])["all_tests_vs_fixed_design"]
+    assert (longest["fixed_days"], longest["reached"]) == (4, False)  # the horizon: a bound
+    assert summarize(TABLE[:2])["all_tests_vs_fixed_design"] is None
+
+
 def test_rates_are_none_without_cases() -> None:
     s = summarize([])
     assert s["false_ship_rate"] is None and s["srm_detection_rate"] is None
@@ -128,11 +150,14 @@ def test_truth_labels() -> None:
 
 def test_a_tiny_real_run() -> None:
     cases = run_bench(2, workers=1, daily_users=1_000)
+    assert cases[1].stop_reason == "futility"  # small+ at 1,000 daily users: below +5% anyway
+    assert run_bench(2, workers=1, daily_users=1_000, min_effect=None)[1].stop_reason == "horizon"
     assert [c.kind for c in cases] == ["aa", "small+"]
     assert cases[0].truth == "null" and cases[0].decision != "ship"
     assert all(0 < c.samples_used <= c.samples_planned for c in cases)
     assert all(0 < c.sessions_used <= c.sessions_planned for c in cases)
-    assert len(cases[1].sessions_by_day) == len(cases[1].units_by_day) == 14  # small+: fixed looks
+    assert all(len(c.sessions_by_day) == len(c.units_by_day) == 14 for c in cases)
+    assert (len(cases[0].fixed_ships), len(cases[1].fixed_ships)) == (0, 14)  # + designs only
     assert list(cases[1].sessions_by_day) == sorted(cases[1].sessions_by_day)
     assert summarize(cases)["n"] == 2
 
@@ -160,3 +185,6 @@ def test_the_command_runs_chosen_designs_and_prints_both_savings() -> None:
     text = console.export_text()
     assert "treatment sessions saved vs fixed horizon at equal power" in text
     assert "-25.0%" in text  # large+: 250 sessions against the fixed look's 200
+    assert "treatment sessions saved, all tests vs one fixed design of equal power (3.0 days)" in (
+        text
+    )

@@ -17,6 +17,7 @@ from recloop.recsys.models import make_model
 from recloop.sim import FaultConfig, SimConfig, TrafficConfig, synthetic_truth
 from recloop.sim.truth import SyntheticTruth
 from recloop.stats.analysis import analyze
+from recloop.stats.futility import upper_lift_bound
 from recloop.workspace.manifest import OnlineSettings
 
 SETTINGS = OnlineSettings(traffic_fraction=0.5, duration_days=14, seed=0)
@@ -120,8 +121,26 @@ def test_ships_a_clear_improvement_and_analyze_reproduces_it(
     assert any("SRM check is not trusted" in note for note in day0.notes)
 
 
-def test_does_not_ship_an_a_a_test(truth: SyntheticTruth) -> None:
+def test_an_a_a_test_stops_as_futile_after_the_first_week(truth: SyntheticTruth) -> None:
     out = _evaluate(truth, "ease", "ease")
+    a = out.attribution
+    assert out.decision == "inconclusive"
+    assert (a.stop.reason, a.stop.early) == ("futility", True)
+    assert a.plan.min_ship_day <= a.stop.day < a.stop.horizon_days - 1
+    plan = a.plan
+    assert plan.min_effect is not None
+    bounds = [upper_lift_bound(m, plan.futility_level)
+              for m in (a.analysis.metrics["consumption_per_user"],
+                        a.analysis.settled["consumption_per_user"])]  # fmt: skip
+    assert min(b for b in bounds if b is not None) < plan.min_effect  # the stop look's evidence
+    assert a.looks[-1].decision == "inconclusive" and len(a.looks) == a.stop.day + 1
+    assert a.samples.sessions_saved_share > 0 and "minimum effect +5.0%" in a.explanation
+
+
+def test_an_a_a_test_runs_to_the_horizon_without_futility(truth: SyntheticTruth) -> None:
+    base = SimConfig(traffic=TrafficConfig(daily_users=4_000), pre_days=5, oracle_daily_users=0)
+    agent = EvaluationAgent(EvaluationPlan(min_effect=None), sim=base, truth=truth)
+    out = agent.evaluate("ease", "ease", SETTINGS, "ease -> ease")
     assert out.decision != "ship"
     assert out.attribution.stop.reason == "horizon"
     n = out.attribution.samples

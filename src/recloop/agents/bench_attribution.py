@@ -23,7 +23,11 @@ table):
   less power than the sequential test, the saving is at least that against the whole horizon
   (a lower bound, used as such in the mean). The same comparison in test days (stop day + 1
   against the fixed look's day + 1) is reported beside it: units arrive front-loaded
-  (returning users), so units, sessions and duration tell different stories.
+  (returning users), so units, sessions and duration tell different stories;
+- every test against one fixed-horizon design of equal power: its horizon is the longest any
+  beneficial design needs for the fixed look to match the sequential power, and every test
+  (wins, nulls, harms, SRM bugs) would run that long. This is where futility and veto stops
+  count: a sequential design saves most on the tests that will not ship.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from recloop.agents.online import EvaluationPlan
 from recloop.sim.config import SimConfig, TrafficConfig
 from recloop.sim.truth import SyntheticTruth, synthetic_truth
 from recloop.stats.analysis import analyze_look, parse_guardrail, resolve_look
+from recloop.stats.futility import DEFAULT_MIN_EFFECT
 from recloop.stats.tables.contract import validate
 from recloop.stats.tables.warehouse import open_source
 from recloop.workspace.manifest import OnlineSettings
@@ -74,8 +79,8 @@ class BenchCase(BaseModel):
     sessions_planned: int
     cuped_reduction: float
     fixed_ships: tuple[bool, ...] = ()  # one fixed-horizon look at day D ships (+ designs)
-    units_by_day: tuple[int, ...] = ()  # units exposed by the end of day D (+ designs)
-    sessions_by_day: tuple[int, ...] = ()  # sessions served the treatment by then (+ designs)
+    units_by_day: tuple[int, ...] = ()  # units exposed by the end of day D
+    sessions_by_day: tuple[int, ...] = ()  # sessions served the treatment by then
 
 
 def bench_config(daily_users: int = 4_000) -> SimConfig:
@@ -89,22 +94,26 @@ def _world() -> tuple[SyntheticTruth, BaseLists]:
     return truth, BaseLists.build(truth.train, bench_config().response.candidates)
 
 
-def run_case(design: Design, daily_users: int = 4_000) -> BenchCase:
+def run_case(
+    design: Design, daily_users: int = 4_000, min_effect: float | None = DEFAULT_MIN_EFFECT
+) -> BenchCase:
     """Simulate one design, let the agent decide, label the truth."""
     truth, lists = _world()
-    plan = EvaluationPlan()
+    plan = EvaluationPlan(min_effect=min_effect)
     base = bench_config(daily_users).model_copy(update={"faults": design.faults})
-    keep = (Path(tempfile.mkdtemp(prefix="recloop-bench-"))
-            if design.kind in FIXED_CURVE_KINDS else None)  # fmt: skip
+    keep = Path(tempfile.mkdtemp(prefix="recloop-bench-"))
     agent = EvaluationAgent(plan, base, truth=truth, workdir=keep)
     control, treatment = design.policies(lists)
     settings = SETTINGS.model_copy(update={"seed": design.seed})
-    out = agent.evaluate(control, treatment, settings, f"bench {design.kind} #{design.index}",
-                         experiment=f"bench-{design.index}")  # fmt: skip
-    assert out.truth is not None
-    curve: tuple[tuple[bool, ...], tuple[int, ...], tuple[int, ...]] = ((), (), ())
-    if keep is not None and out.tables is not None:
-        curve = fixed_horizon_curve(out.tables, f"bench-{design.index}", plan)
+    experiment = f"bench-{design.index}"
+    try:
+        out = agent.evaluate(control, treatment, settings, f"bench {design.kind} #{design.index}",
+                             experiment=experiment)  # fmt: skip
+        assert out.truth is not None and out.tables is not None
+        units, sessions = exposure_by_day(out.tables, experiment, plan)
+        ships = (fixed_horizon_ships(out.tables, experiment, plan)
+                 if design.kind in FIXED_CURVE_KINDS else ())  # fmt: skip
+    finally:
         shutil.rmtree(keep, ignore_errors=True)
     guard = parse_guardrail(plan.guardrails[0])
     label, effect, g_rel = label_truth(out.truth, plan.primary[0], guard.metric, guard.margin)
@@ -116,28 +125,32 @@ def run_case(design: Design, daily_users: int = 4_000) -> BenchCase:
         stop_day=a.stop.day, samples_used=a.samples.used, samples_planned=a.samples.planned,
         sessions_used=a.samples.sessions_used, sessions_planned=a.samples.sessions_planned,
         cuped_reduction=0.0 if m is None or not m.cuped.applied else m.cuped.variance_reduction,
-        fixed_ships=curve[0], units_by_day=curve[1], sessions_by_day=curve[2],
+        fixed_ships=ships, units_by_day=units, sessions_by_day=sessions,
     )  # fmt: skip
 
 
-def fixed_horizon_curve(
+def exposure_by_day(
     source: str, experiment: str, plan: EvaluationPlan
-) -> tuple[tuple[bool, ...], tuple[int, ...], tuple[int, ...]]:
-    """Per test day D: would one fixed-horizon look at D ship, and the units it saw and sessions
-    it served the treatment. A fixed test must also run a full `min_ship_day` cycle, so it
-    cannot ship on an earlier day."""
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Per test day D: the units exposed and the sessions served the treatment by its end."""
+    with open_source(source) as wh:
+        info = validate(wh, experiment, pre_days=plan.pre_days)
+        exposed = [exposed_until(wh, info, d) for d in range(available_days(info))]
+    return tuple(e[0] for e in exposed), tuple(e[1] for e in exposed)
+
+
+def fixed_horizon_ships(source: str, experiment: str, plan: EvaluationPlan) -> tuple[bool, ...]:
+    """Per test day D: would one fixed-horizon look at D ship? A fixed test must also run a
+    full `min_ship_day` cycle, so it cannot ship on an earlier day."""
     with open_source(source) as wh:
         info = validate(wh, experiment, pre_days=plan.pre_days)
         settings = plan.settings().model_copy(update={"inference": "fixed"})
-        days = range(available_days(info))
         looks = [analyze_look(wh, info, settings, resolve_look(info, d), diagnose=False)
-                 for d in days]  # fmt: skip
-        exposed = [exposed_until(wh, info, d) for d in days]
-    ships = tuple(a.decision == "ship" and d >= plan.min_ship_day for d, a in enumerate(looks))
-    return ships, tuple(e[0] for e in exposed), tuple(e[1] for e in exposed)
+                 for d in range(available_days(info))]  # fmt: skip
+    return tuple(a.decision == "ship" and d >= plan.min_ship_day for d, a in enumerate(looks))
 
 
-def _run_one(args: tuple[Design, int]) -> BenchCase:
+def _run_one(args: tuple[Design, int, float | None]) -> BenchCase:
     return run_case(*args)
 
 
@@ -148,9 +161,11 @@ def run_bench(
     daily_users: int = 4_000,
     progress: Callable[[int, int], None] | None = None,
     kinds: Sequence[Kind] | None = None,
+    min_effect: float | None = DEFAULT_MIN_EFFECT,
 ) -> list[BenchCase]:
-    """Run `n` designs (in `workers` processes; 1 = in this process), only of `kinds` if given."""
-    todo = [(d, daily_users) for d in designs(n, seed, kinds)]
+    """Run `n` designs (in `workers` processes; 1 = in this process), only of `kinds` if given;
+    `min_effect` is the plan's futility threshold (None: no futility stops)."""
+    todo = [(d, daily_users, min_effect) for d in designs(n, seed, kinds)]
     workers = workers or min(2, os.cpu_count() or 1)
     cases: list[BenchCase] = []
     if workers == 1:
@@ -245,10 +260,40 @@ def summarize(cases: Sequence[BenchCase]) -> dict[str, Any]:
         "mean_saving_vs_fixed_at_equal_power": mean_of("saving_vs_fixed"),
         "mean_session_saving_vs_fixed_at_equal_power": mean_of("session_saving_vs_fixed"),
         "mean_day_saving_vs_fixed_at_equal_power": mean_of("day_saving_vs_fixed"),
+        "all_tests_vs_fixed_design": fixed_design_saving(cases, power),
         "cuped_variance_reduction": float(np.mean([c.cuped_reduction for c in cases]))
         if cases
         else None,
     }
+
+
+def fixed_design_saving(
+    cases: Sequence[BenchCase], power: dict[Kind, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Every test against one fixed-horizon design of equal power: the fixed horizon is the
+    longest any beneficial design needs for its fixed look to reach the sequential power (so
+    the fixed design has at least that power on each), and every test — wins, nulls, harms,
+    SRM bugs — runs that long; the sequential test uses what it used up to its stop. None
+    without a beneficial design with a measured fixed-look curve and some power."""
+    rows = {k: [c for c in cases if c.kind == k and c.truth == "beneficial"] for k in power}
+    needs = [fixed_horizon_samples(rows[k], p["power"]) for k, p in power.items()
+             if p["power"] > 0 and any(c.fixed_ships for c in rows[k])]  # fmt: skip
+    measured = [c for c in cases if c.units_by_day]
+    if not needs or not measured:
+        return None
+    days = max(f.days for f in needs)
+
+    def at(by_day: tuple[int, ...]) -> float:
+        return float(np.interp(days - 1, np.arange(len(by_day)), by_day))
+
+    fixed_units = sum(at(c.units_by_day) for c in measured)
+    fixed_sessions = sum(at(c.sessions_by_day) for c in measured)
+    return {
+        "n": len(measured), "fixed_days": days, "reached": all(f.reached for f in needs),
+        "unit_saving": 1 - sum(c.samples_used for c in measured) / fixed_units,
+        "session_saving": 1 - sum(c.sessions_used for c in measured) / fixed_sessions,
+        "day_saving": 1 - sum(c.stop_day + 1 for c in measured) / (days * len(measured)),
+    }  # fmt: skip
 
 
 def _power(rows: Sequence[BenchCase]) -> dict[str, Any]:

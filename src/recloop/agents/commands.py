@@ -15,6 +15,7 @@ from rich.table import Table
 from recloop.agents.bench_attribution import DECISIONS, run_bench, summarize
 from recloop.agents.bench_scenarios import MIX
 from recloop.console import progress_bar
+from recloop.stats.futility import DEFAULT_MIN_EFFECT
 
 
 def register_bench(bench: typer.Typer) -> None:
@@ -86,6 +87,14 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         ("CUPED variance reduction (primary)", "cuped_variance_reduction", ""),
     ):
         rates.add_row(label, _pct(s[key]), goal)
+    design = s["all_tests_vs_fixed_design"]
+    if design is not None:
+        at_least = "" if design["reached"] else "≥ "
+        label = f"all tests vs one fixed design of equal power ({design['fixed_days']:.1f} days)"
+        for unit, key, goal in (("units", "unit_saving", "≥ 30%"),
+                                ("treatment sessions", "session_saving", "≥ 30%"),
+                                ("test days", "day_saving", "")):  # fmt: skip
+            rates.add_row(f"{unit} saved, {label}", at_least + _pct(design[key]), goal)
     console.print(rates)
 
 
@@ -97,6 +106,10 @@ def bench_attribution_command(
     ] = None,
     daily_users: Annotated[int, typer.Option(min=100, help="Daily users per test.")] = 4_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    min_effect: Annotated[
+        float,
+        typer.Option(min=0.0, help="The plan's minimum relative lift for futility (0: off)."),
+    ] = DEFAULT_MIN_EFFECT,
     kinds: Annotated[
         list[str] | None,
         typer.Option("--design", help=f"Only these designs (repeatable): {', '.join(MIX)}."),
@@ -108,7 +121,7 @@ def bench_attribution_command(
         raise typer.BadParameter(f"unknown designs {unknown}", param_hint="--design")
     err = Console(stderr=True)
     with progress_bar(err, "simulated tests") as progress:
-        cases = run_bench(n, seed, workers, daily_users, progress, kinds)  # type: ignore[arg-type]
+        cases = run_bench(n, seed, workers, daily_users, progress, kinds, min_effect or None)  # type: ignore[arg-type]
     summary = summarize(cases)
     if as_json:
         summary["cases"] = [c.model_dump() for c in cases]

@@ -2,7 +2,8 @@
 
     source (simulator tables or a warehouse) ─ validate once ─ for each test day d:
         stats.analyze_look(as_of=d, group-sequential) ─ stop? (SRM, harmful guardrail, worse
-        primary: any day; ship: from plan.min_ship_day) ─ OnlineAttribution at the stop look
+        primary: any day; ship, futility: from plan.min_ship_day) ─ OnlineAttribution at the
+        stop look
 
 The verdict is the pre-registered rule's (`stats.decide` inside `stats.analyze_look`), never a
 judgement: the agent only chooses *when* to stop, by a rule fixed before the test. Because each
@@ -39,6 +40,7 @@ from recloop.sim.config import SimConfig
 from recloop.sim.truth import GroundTruth
 from recloop.stats.analysis import analyze_look, resolve_look
 from recloop.stats.attribution import AnalysisSettings, Attribution
+from recloop.stats.futility import futile
 from recloop.stats.tables.contract import ExperimentInfo, validate
 from recloop.stats.tables.dialect import MS_PER_DAY
 from recloop.stats.tables.queries import Window, assigned_units, sessions_by_variant
@@ -70,6 +72,11 @@ def stop_reason(a: Attribution, day: int, last_day: int, plan: EvaluationPlan) -
         return "primary_harm"
     if a.decision == "ship" and day >= plan.min_ship_day:
         return "decisive_ship"
+    if plan.min_effect is not None and day >= plan.min_ship_day and day < last_day:
+        pairs = [(a.metrics.get(name), a.settled.get(name)) for name in a.settings.primary]
+        estimates = [m for pair in pairs for m in pair if m is not None]
+        if futile(estimates, plan.min_effect, plan.futility_level):
+            return "futility"
     if day >= last_day:
         return "horizon"
     return None

@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from recloop.stats.analysis import DEFAULT_PRIMARY, make_settings
 from recloop.stats.attribution import DEFAULT_BURN_IN, AnalysisSettings, Attribution
 from recloop.stats.decision import Verdict
+from recloop.stats.futility import DEFAULT_FUTILITY_LEVEL, DEFAULT_MIN_EFFECT
 
-StopReason = Literal["srm", "guardrail_harm", "primary_harm", "decisive_ship", "horizon",
-                     "data_ends"]  # fmt: skip
+StopReason = Literal["srm", "guardrail_harm", "primary_harm", "decisive_ship", "futility",
+                     "horizon", "data_ends"]  # fmt: skip
 STOP_MESSAGES: dict[str, str] = {
     "srm": "the sample-ratio check failed: assignment or logging is broken, no effect can be "
     "trusted",
@@ -27,10 +28,12 @@ STOP_MESSAGES: dict[str, str] = {
     "primary_harm": "the primary metric is significantly worse than control",
     "decisive_ship": "the group-sequential boundary shows a significant gain on the primary "
     "metric, also after each unit's burn-in sessions, with every guardrail non-inferior",
+    "futility": "the primary's gain can no longer reach the plan's minimum effect worth shipping "
+    "(its upper confidence bound, on every session or after each unit's burn-in, is below it)",
     "horizon": "the planned horizon was reached",
     "data_ends": "the tables end before the planned horizon: the test is still running",
 }
-EARLY_STOPS = frozenset({"srm", "guardrail_harm", "primary_harm", "decisive_ship"})
+EARLY_STOPS = frozenset({"srm", "guardrail_harm", "primary_harm", "decisive_ship", "futility"})
 DEFAULT_ONLINE_GUARDRAILS = ("return_rate:0.03",)
 
 
@@ -52,6 +55,9 @@ class EvaluationPlan(_Frozen):
     all users in the test)); the final share follows from the treatment's traffic fraction (see
     `online_sim.ramp_schedule`). The SRM check waits for `srm_min_expected` units expected per
     arm (a 1% step's few dozen units are too few for a daily-repeated χ² to mean much).
+    From `min_ship_day` on, a test whose primary lift can no longer reach `min_effect` (relative,
+    the smallest lasting lift worth shipping; its one-sided `futility_level` upper bound is below
+    it) stops as futile, inconclusive (`stats.futility`; None turns futility stopping off).
     """
 
     primary: tuple[str, ...] = DEFAULT_PRIMARY
@@ -67,6 +73,10 @@ class EvaluationPlan(_Frozen):
         description="sessions per unit before its activity shows a lasting gain",
     )
     srm_min_expected: float = Field(default=100.0, ge=0, description="units per arm for SRM")
+    min_effect: float | None = Field(
+        default=DEFAULT_MIN_EFFECT, gt=0, description="smallest relative lasting lift to ship"
+    )
+    futility_level: float = Field(default=DEFAULT_FUTILITY_LEVEL, gt=0.5, lt=1)
 
     def settings(
         self, alpha: float | None = None, horizon_days: int | None = None
@@ -167,14 +177,20 @@ class OnlineOutcome(_Frozen):
     truth: dict[str, Any] | None = None  # the simulator oracle's true effects, when simulated
 
 
+def _futility_terms(plan: EvaluationPlan) -> str:
+    return (f" (minimum effect {plan.min_effect or 0:+.1%} on {', '.join(plan.primary)}, "
+            f"{plan.futility_level:.0%} upper bound)")  # fmt: skip
+
+
 def explain_stop(a: OnlineAttribution) -> str:
     """Template sentences on the test's course, put before the analysis' own explanation."""
     s, n = a.stop, a.samples
+    terms = _futility_terms(a.plan) if s.reason == "futility" else ""
     course = (f"stopped early on test day {s.day} of {s.horizon_days}" if s.early
               else f"ran to test day {s.day} of {s.horizon_days}")  # fmt: skip
     lines = [
         f"Change tested: {a.change_summary or '(no summary given)'}.",
-        f"The test {course}: {s.message}.",
+        f"The test {course}: {s.message}{terms}.",
         f"It used {n.used:,} units of the {n.planned:,} the full horizon exposes"
         + (f" ({n.saved_share:.0%} fewer)" if s.early and n.planned else "")
         + f" and served the treatment {n.sessions_used:,} sessions of {n.sessions_planned:,}"

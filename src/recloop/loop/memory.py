@@ -94,4 +94,3 @@ def _reconcile(state: LoopAgentState, ledger: Ledger) -> LoopAgentState:
     if newest is None or mine.version > newest.version:
         publish_posterior(ledger, mine, state.learned[-1] if state.learned else None)
     return state
-

@@ -5,9 +5,9 @@ Two layers, data flowing one way:
 - **Pure statistics** (no I/O): per-unit arrays (`ArmData`) → per-arm summaries (`arm_stats`,
   or `cuped_stats` with the pre-period) → `estimate_effect` (fixed-horizon Welch, a
   group-sequential design of daily looks, or an always-valid confidence sequence) →
-  `check_guardrail` → `decide`. Alongside: `srm_check`,
-  `adjust_p_values`, `segment_effects`, `novelty_diagnosis`, `seasonality_diagnosis` and
-  fixed-horizon planning (`sample_size_per_arm`, `plan_sample_size`).
+  `check_guardrail` → `decide`. Alongside: `srm_check`, `adjust_p_values`, `segment_effects`,
+  `novelty_diagnosis`, `seasonality_diagnosis`, the futility rule of early stopping (`futile`)
+  and fixed-horizon planning (`sample_size_per_arm`, `plan_sample_size`).
 - **Tables** (`tables/`: read-only sources, the contract, per-unit SQL) and the declarative
   `metrics` they compute; `analyze` runs one look at an experiment through both layers and
   returns an `Attribution`; `commands` is `recloop analyze`.
@@ -24,6 +24,7 @@ from recloop.stats.attribution import AnalysisSettings, Attribution, MetricResul
 from recloop.stats.cuped import CupedResult, cuped_stats
 from recloop.stats.decision import REASON_MESSAGES, RuleOutcome, Verdict, decide
 from recloop.stats.effect import Effect, Inference, estimate_effect
+from recloop.stats.futility import futile, upper_lift_bound
 from recloop.stats.guardrails import Direction, GuardrailResult, GuardrailSpec, check_guardrail
 from recloop.stats.metrics import METRIC_NAMES, METRICS, Metric, UnitTotals, get_metric
 from recloop.stats.multiple import Adjusted, Correction, adjust_p_values
@@ -96,6 +97,7 @@ __all__ = [
     "cuped_stats",
     "decide",
     "estimate_effect",
+    "futile",
     "get_metric",
     "guardrail_power",
     "make_settings",
@@ -108,5 +110,6 @@ __all__ = [
     "seasonality_diagnosis",
     "segment_effects",
     "srm_check",
+    "upper_lift_bound",
     "validate",
 ]
