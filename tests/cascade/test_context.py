@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from recloop.cascade.context import CACHE_DIR, CascadeContext
+from recloop.cascade.context import CACHE_DIR, CascadeContext, prune_champion_checkouts
 from recloop.workspace.errors import GitError
 from recloop.workspace.git import run_git
 
@@ -53,3 +55,26 @@ def test_champion_checkout_is_made_once_and_removed(example_context: CascadeCont
     assert example_context.champion_checkout() == path
     example_context.close()
     assert not path.exists()
+
+
+def _checkout(root: str) -> str:
+    return str(CascadeContext(Path(root)).champion_checkout())
+
+
+def test_workers_making_the_champion_checkout_at_once_share_one(example: Path) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(4, mp_context=spawn) as pool:
+        paths = set(pool.map(_checkout, [str(example)] * 8))
+    assert len(paths) == 1
+    listed = run_git(["worktree", "list", "--porcelain"], example).decode()
+    assert listed.count(paths.pop()) == 1
+
+
+def test_earlier_champions_checkouts_are_pruned_before_a_run(
+    example_context: CascadeContext,
+) -> None:
+    current = example_context.champion_checkout()
+    old = current.parent / "0123456789ab"
+    run_git(["worktree", "add", "--detach", "--quiet", str(old), "HEAD"], example_context.root)
+    removed = prune_champion_checkouts(example_context.root, example_context.champion_commit)
+    assert removed == [old] and not old.exists() and (current / ".git").exists()

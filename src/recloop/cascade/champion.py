@@ -21,10 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from recloop.cascade.context import CACHE_DIR, CascadeContext, ChampionFailedError
+from recloop.cascade.context import (
+    CACHE_DIR,
+    MEASURE_LOCK,
+    CascadeContext,
+    ChampionFailedError,
+)
 from recloop.cascade.local import LocalMeasurement, measure_local
 from recloop.cascade.offline import OfflineRun, measure_offline
 from recloop.cascade.verdict import Cost
+from recloop.filelock import exclusive
 from recloop.recsys.splits import Split
 from recloop.workspace.sandbox import SandboxResult
 
@@ -76,11 +82,12 @@ def load_or_measure(context: CascadeContext) -> ChampionBaseline:
     """The cached baseline for the context's key, or a fresh measurement (then cached)."""
     key = cache_key(context)
     path = cache_path(context, key)
-    cached = load(path, key)
-    if cached is not None:
-        return cached
-    baseline = measure(context, key)
-    save(path, baseline)
+    with exclusive(context.root / MEASURE_LOCK):  # workers wait for one measurement
+        cached = load(path, key)
+        if cached is not None:
+            return cached
+        baseline = measure(context, key)
+        save(path, baseline)
     return baseline
 
 

@@ -8,6 +8,7 @@ rules that judge a candidate are the ones committed before it was written.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from recloop.cascade.samples import UserSample, user_sample
 from recloop.cascade.settings import CascadeSettings
+from recloop.filelock import exclusive
 from recloop.recsys.data import Interactions
 from recloop.recsys.splits import Split
 from recloop.workspace.errors import GitError
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from recloop.cascade.champion import ChampionBaseline
 
 CACHE_DIR = f"{RECLOOP_DIR}/cache"
+CHAMPION_LOCK = f"{RECLOOP_DIR}/locks/champion-checkout"
+MEASURE_LOCK = f"{RECLOOP_DIR}/locks/champion-measure"
 CHAMPION_DIR = f"{RECLOOP_DIR}/champion"
 
 
@@ -168,21 +172,23 @@ class CascadeContext:
             return None
 
     def champion_checkout(self) -> Path:
-        """A clean detached checkout of the champion's commit (made once, kept for the context).
+        """A clean detached checkout of the champion's commit (made once, shared by workers).
 
-        Checkouts of earlier champions under `.recloop/champion/` are removed on the way.
+        Made under the workspace's checkout lock: the loop's workers are processes, and two
+        making the same checkout at once made one fail ("already exists"). Checkouts of earlier
+        champions may still be in use by another worker; `prune_champion_checkouts` removes
+        them before a run starts.
         """
-        folder = self.root / CHAMPION_DIR
-        path = folder / self.champion_commit[:12]
-        if (path / ".git").exists():
-            return path
-        self.candidates.ignore_recloop_dir()  # .recloop/ stays out of the team's git status
-        for stale in sorted(folder.iterdir()) if folder.is_dir() else []:
-            run_git(["worktree", "remove", "--force", str(stale)], self.root)
-        run_git(["worktree", "prune"], self.root)
-        run_git(
-            ["worktree", "add", "--detach", "--quiet", str(path), self.champion_commit], self.root
-        )
+        path = self.root / CHAMPION_DIR / self.champion_commit[:12]
+        with exclusive(self.root / CHAMPION_LOCK):
+            if (path / ".git").exists():
+                return path
+            self.candidates.ignore_recloop_dir()  # .recloop/ stays out of the team's git status
+            if path.exists():  # a checkout interrupted half-way
+                shutil.rmtree(path)
+            run_git(["worktree", "prune"], self.root)
+            run_git(["worktree", "add", "--detach", "--quiet", str(path), self.champion_commit],
+                    self.root)  # fmt: skip
         return path
 
     def close(self) -> None:
@@ -198,6 +204,18 @@ class CascadeContext:
 
             self._champion = load_or_measure(self)
         return self._champion
+
+
+def prune_champion_checkouts(root: Path, keep: str) -> list[Path]:
+    """Remove the checkouts of champions other than `keep` (a commit); before workers start."""
+    folder = root / CHAMPION_DIR
+    with exclusive(root / CHAMPION_LOCK):
+        found = sorted(folder.iterdir()) if folder.is_dir() else []
+        stale = [p for p in found if p.name != keep[:12]]
+        for path in stale:
+            run_git(["worktree", "remove", "--force", str(path)], root)
+        run_git(["worktree", "prune"], root)
+    return stale
 
 
 def _worktree_dirs(root: Path) -> list[Path]:

@@ -29,11 +29,10 @@ budget (`budget_spent`).
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.agents import BrainstormContext, CatalogueBrainstormer
 from recloop.agents.llm import BudgetExhausted
+from recloop.cascade.context import prune_champion_checkouts
+from recloop.filelock import LockHeldError, exclusive
 from recloop.ledger import Experiment, StaleStateError
 from recloop.loop.finalize import finalize, is_finalized
 from recloop.loop.launch import recover_checkout
@@ -98,17 +99,12 @@ class RunLockedError(RuntimeError):
 
 @contextmanager
 def run_lock(root: Path) -> Iterator[None]:
-    path = root / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
+    with ExitStack() as stack:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
+            stack.enter_context(exclusive(root / LOCK_FILE, wait=False))
+        except LockHeldError as exc:
             raise RunLockedError(f"another recloop run is working in {root}") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
 
 
 # -- the loop ----------------------------------------------------------------------------------
@@ -136,6 +132,7 @@ class Loop:
 
     def prepare(self) -> None:
         recover_checkout(self.root)
+        prune_champion_checkouts(self.root, self.machine.candidates.champion_commit())
         pruned = self.machine.candidates.prune()
         if pruned.folders or pruned.branches:
             self.notify(
