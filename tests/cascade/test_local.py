@@ -142,14 +142,68 @@ def test_a_candidate_lying_about_its_timing_is_judged_by_the_parents_clock(
     run = measure_local(liar, corpus_context, 60)
     assert run.cause is None and run.measurement is not None, run.sentence
     measured = run.measurement
-    assert measured.reported == {"fit_seconds": 0.0, "recommend_seconds": 0.0}  # the lie
+    lie = {"fit_seconds", "recommend_seconds", "fit_cpu_seconds", "recommend_cpu_seconds"}
+    assert measured.reported == dict.fromkeys(lie, 0.0)  # the lie
     assert 0.3 <= measured.recommend_seconds < 0.3 + 0.5  # each pass, on the parent's clock
+    assert measured.recommend_cpu_seconds >= 0.25  # the busy loop, in the kernel's account
     champion = corpus_context.champion().local
     assert champion.recommend_seconds < 0.15
     _, problem = judge_costs(measured, champion, corpus_context)
     assert problem is not None and problem[0] == causes.COST_GUARDRAIL
     assert "latency_ms_per_1k_users" in problem[1]
     believed = measured.model_copy(update=measured.reported)
+    assert judge_costs(believed, champion, corpus_context)[1] is None  # the lie would pass
+
+
+SPINNER = """
+
+import time as _time
+
+_honest = _time.monotonic
+_time.process_time = lambda: 0.0  # the child's CPU clock says fit costs nothing
+_build = build_recommender
+
+
+class _Spinning:
+    def __init__(self):
+        self.inner = _build()
+
+    def fit(self, train):
+        until = _honest() + 1.5
+        while _honest() < until:
+            pass
+        self.inner.fit(train)
+        return self
+
+    def recommend(self, users, k, exclude_seen=True):
+        return self.inner.recommend(users, k, exclude_seen=exclude_seen)
+
+
+def build_recommender():
+    return _Spinning()
+"""
+
+
+def test_a_candidate_hiding_its_cpu_time_is_judged_by_the_kernels_account(
+    corpus_context: CascadeContext, tmp_path: Path
+) -> None:
+    """It spends 1.5 CPU s in fit with a patched `process_time`: the child reports 0, the
+    parent reads the kernel's account and the slowdown bound rejects it."""
+    spinner = tmp_path / "spinner"
+    shutil.copytree(corpus_context.champion_checkout(), spinner,
+                    ignore=shutil.ignore_patterns(".git"))  # fmt: skip
+    with (spinner / "movierec" / "pipeline.py").open("a", encoding="utf-8") as module:
+        module.write(SPINNER)
+    run = measure_local(spinner, corpus_context, 60)
+    assert run.measurement is not None, run.sentence
+    measured = run.measurement
+    assert measured.reported["fit_cpu_seconds"] == 0.0  # the lie
+    assert measured.fit_cpu_seconds >= 1.3
+    champion = corpus_context.champion().local
+    assert champion.work_cpu_seconds < 1.5 / corpus_context.settings.max_slowdown
+    _, problem = judge_costs(measured, champion, corpus_context)
+    assert problem is not None and problem[0] == causes.SLOWDOWN
+    believed = measured.model_copy(update={"fit_cpu_seconds": 0.0, "recommend_cpu_seconds": 0.0})
     assert judge_costs(believed, champion, corpus_context)[1] is None  # the lie would pass
 
 

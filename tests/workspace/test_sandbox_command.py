@@ -71,9 +71,9 @@ def test_a_timeline_is_timed_on_the_parents_clock(tmp_path: Path) -> None:
 
     result = run_command(tmp_path, command, FAST, timeline="phase")
     assert result.ok, result.stderr_tail
-    said = [word for _, word in result.timeline]
+    said = [seen.text for seen in result.timeline]
     assert said == ["one", "two"]
-    (first, _), (second, _) = result.timeline
+    first, second = (seen.at for seen in result.timeline)
     assert 0.3 <= second - first < 1.5  # the child claims 0: its clock is frozen
     assert second <= result.wall_seconds
     assert run_command(tmp_path, command, FAST).timeline == []  # only when asked

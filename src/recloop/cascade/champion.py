@@ -34,7 +34,7 @@ from recloop.filelock import exclusive
 from recloop.recsys.splits import Split
 from recloop.workspace.sandbox import SandboxResult
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: CPU per phase from the kernel, not the child
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,10 @@ stage, memory per run). Its first lists are validated like any other. It is reje
   (`cost-guardrail`): `latency_ms_per_1k_users` (a recommend pass's wall-clock time per 1,000
   users), `fit_seconds` (wall clock), `peak_memory_mb` (the run's peak RSS, from the supervisor);
 - fit + recommend costs more than `max_slowdown` times the champion's in CPU seconds
-  (`slowdown`; CPU time, which other processes on the machine do not inflate).
+  (`slowdown`; CPU time, which other processes on the machine do not inflate). CPU time is the
+  kernel's account of the sandbox's processes, read by the parent from `/proc` when it sees
+  each phase (`workspace.proc_cpu`), so a candidate patching `time.process_time` changes only
+  its `reported` figures.
 
 Wall-clock figures are the parent's own: the candidate's code runs in the child and could forge
 any timing the child reports (a patched clock, a rewritten status file), so the parent polls the
@@ -51,6 +54,7 @@ from recloop.recsys.evaluate import InvalidRecommendationsError, validate_recomm
 from recloop.workspace.contract import COST_METRICS
 from recloop.workspace.manifest import Stage as StageName
 from recloop.workspace.sandbox_command import CommandResult
+from recloop.workspace.sandbox_files import Sighting
 
 PHASES = ("start", "import", "factory", "fit", "recommend", "done")  # `probe_child`'s, in order
 TEARDOWN_GRACE = 0.5  # seconds from the child's last word to its exit that still count as exit
@@ -63,13 +67,13 @@ class LocalMeasurement(BaseModel):
 
     n_users: int
     fit_seconds: float  # parent's clock
-    fit_cpu_seconds: float
+    fit_cpu_seconds: float  # the kernel's account, read by the parent
     recommend_seconds: float  # one pass, parent's clock
-    recommend_cpu_seconds: float
+    recommend_cpu_seconds: float  # one pass, the kernel's account
     peak_memory_mb: float | None
     wall_seconds: float  # the whole sandboxed run, as the supervisor saw it
     cpu_seconds: float
-    reported: dict[str, float]  # the child's own wall-clock account (diagnostic, forgeable)
+    reported: dict[str, float]  # the child's own account (diagnostic, forgeable)
 
     @property
     def latency_ms_per_1k_users(self) -> float:
@@ -143,19 +147,21 @@ def measure_local(worktree: Path, context: CascadeContext, wall_seconds: float) 
             raise InvalidRecommendationsError("shape", problem)
         k, n_items = context.manifest.k, sample.train.n_items
         validate_recommendations(recs, users, k, n_items, sample.train.binary[users])
-        fit_seconds, recommend_seconds = parent_timings(result, context.settings.latency_repeats)
+        costs = parent_timings(result, context.settings.latency_repeats)
         measurement = LocalMeasurement(
             n_users=n,
-            fit_seconds=fit_seconds,
-            fit_cpu_seconds=float(status["fit_cpu_seconds"]),
-            recommend_seconds=recommend_seconds,
-            recommend_cpu_seconds=min(map(float, status["recommend_cpu_seconds"])),
+            fit_seconds=costs.fit_seconds,
+            fit_cpu_seconds=costs.fit_cpu_seconds,
+            recommend_seconds=costs.recommend_seconds,
+            recommend_cpu_seconds=costs.recommend_cpu_seconds,
             peak_memory_mb=result.peak_memory_mb,
             wall_seconds=result.wall_seconds,
             cpu_seconds=result.cpu_seconds,
             reported={
                 "fit_seconds": float(status["fit_seconds"]),
                 "recommend_seconds": min(map(float, status["recommend_seconds"])),
+                "fit_cpu_seconds": float(status["fit_cpu_seconds"]),
+                "recommend_cpu_seconds": min(map(float, status["recommend_cpu_seconds"])),
             },
         )
     except InvalidRecommendationsError as exc:
@@ -165,24 +171,47 @@ def measure_local(worktree: Path, context: CascadeContext, wall_seconds: float) 
     return LocalRun(measurement, evidence=evidence)
 
 
-def parent_timings(result: CommandResult, passes: int) -> tuple[float, float]:
-    """(fit seconds, seconds per recommend pass) on the parent's clock (module docstring)."""
-    seen: dict[str, float] = {}
-    end = result.wall_seconds
-    for at, text in result.timeline:
+@dataclass(frozen=True)
+class PhaseCosts:
+    """Fit and one recommend pass as the parent measured them: its clock, the kernel's CPU."""
+
+    fit_seconds: float
+    recommend_seconds: float
+    fit_cpu_seconds: float
+    recommend_cpu_seconds: float
+
+
+def parent_timings(result: CommandResult, passes: int) -> PhaseCosts:
+    """Fit and one recommend pass on the parent's clock and the kernel's CPU account of the
+    sandbox (module docstring); without `/proc`, the supervisor's CPU total stands for fit."""
+    seen: dict[str, Sighting] = {}
+    end = Sighting(result.wall_seconds, "", result.cpu_seconds)
+    for sighting in result.timeline:
         try:
-            status = json.loads(text)
+            status = json.loads(sighting.text)
             phase = status.get("phase")
         except (ValueError, AttributeError):
             continue
         if phase in PHASES:
-            seen.setdefault(phase, at)
+            seen.setdefault(phase, sighting)
         ended = status.get("status") != "running"
-        end = at if ended and result.wall_seconds - at <= TEARDOWN_GRACE else result.wall_seconds
-    before = [at for phase, at in seen.items() if PHASES.index(phase) < PHASES.index("fit")]
-    fit_start = seen.get("fit", max(before, default=0.0))
-    recommend_start = seen.get("recommend", fit_start)
-    return recommend_start - fit_start, max(end - recommend_start, 0.0) / max(passes, 1)
+        near_exit = result.wall_seconds - sighting.at <= TEARDOWN_GRACE
+        end = (
+            sighting
+            if ended and near_exit
+            else Sighting(result.wall_seconds, "", result.cpu_seconds)
+        )
+    start = Sighting(0.0, "", 0.0)
+    before = [s for phase, s in seen.items() if PHASES.index(phase) < PHASES.index("fit")]
+    fit = seen.get("fit", max(before, default=start))
+    recommend = seen.get("recommend", fit)
+    each = max(passes, 1)
+    if fit.cpu is None or recommend.cpu is None or end.cpu is None:
+        fit_cpu, recommend_cpu = result.cpu_seconds, 0.0
+    else:
+        fit_cpu, recommend_cpu = recommend.cpu - fit.cpu, max(end.cpu - recommend.cpu, 0.0) / each
+    return PhaseCosts(recommend.at - fit.at, max(end.at - recommend.at, 0.0) / each, fit_cpu,
+                      recommend_cpu)  # fmt: skip
 
 
 class LocalStage:

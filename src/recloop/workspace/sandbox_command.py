@@ -41,7 +41,7 @@ from recloop.workspace.sandbox import (
     read_report,
     scrubbed_env,
 )
-from recloop.workspace.sandbox_files import FileTimeline, open_output
+from recloop.workspace.sandbox_files import FileTimeline, Sighting, open_output
 from recloop.workspace.sandbox_process import Exit, spawn_and_wait
 
 CommandStatus = Literal["ok", "failed", "timeout", "oom", "killed"]
@@ -83,8 +83,8 @@ class CommandResult(BaseModel):
     stdout_tail: str = ""
     stderr_tail: str = ""
     outputs: dict[str, bytes] = Field(default_factory=dict, exclude=True, repr=False)
-    # (seconds since the start on the parent's clock, content) of the `timeline` file
-    timeline: list[tuple[float, str]] = Field(default_factory=list, exclude=True, repr=False)
+    # what the `timeline` file said, when, and the sandbox's CPU time then (parent's figures)
+    timeline: list[Sighting] = Field(default_factory=list, exclude=True, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -116,7 +116,8 @@ def run_command(
     the argv. `outputs` name files the command writes under `Scratch.out`; those found come back
     in `CommandResult.outputs`. `isolate=False` skips the namespaces (the result says so).
     `timeline` names a file under `Scratch.out` the parent polls while the command runs: each
-    content it saw and when, on the parent's clock (`CommandResult.timeline`).
+    content it saw, when on the parent's clock, and the sandbox's CPU time then
+    (`CommandResult.timeline`).
     """
     limits = limits or SandboxLimits()
     worktree = Path(worktree).resolve()

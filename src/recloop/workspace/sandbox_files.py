@@ -21,11 +21,12 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from recloop.recsys.data import Interactions
+from recloop.workspace.proc_cpu import session_cpu_seconds
 from recloop.workspace.sandbox_child import RECS_FILE, RESULT_FILE
 
 REQUEST_FILE = "request.json"
@@ -122,12 +123,22 @@ def read_recommendations(out_dir: Path, n_users: int, k: int) -> np.ndarray | st
     return recs.astype(np.int64)
 
 
+class Sighting(NamedTuple):
+    """One content of a watched file, when the parent first saw it and the sandbox's CPU time
+    then (None without `/proc`)."""
+
+    at: float  # seconds since the start, on the parent's clock
+    text: str
+    cpu: float | None  # the session's CPU seconds, from the kernel
+
+
 class FileTimeline:
     """What a file the child rewrites said, and when the parent first saw each content.
 
     Polled by the parent while the child runs (`spawn_and_wait(watch=...)`): the times are the
-    parent's own clock, seconds since the start, so the child cannot forge them — only what the
-    file says, and when it says it. Bounded in entries and bytes like any output.
+    parent's own clock, seconds since the start, and the CPU times the kernel's account of the
+    sandbox's session (`proc_cpu`), so the child cannot forge them — only what the file says,
+    and when it says it. Bounded in entries and bytes like any output.
     """
 
     MAX_ENTRIES = 256
@@ -135,10 +146,10 @@ class FileTimeline:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.entries: list[tuple[float, str]] = []
+        self.entries: list[Sighting] = []
         self._seen: tuple[int, int] | None = None
 
-    def __call__(self, elapsed: float) -> None:
+    def __call__(self, elapsed: float, session: int) -> None:
         try:
             info = os.stat(self.path, follow_symlinks=False)
         except OSError:
@@ -149,4 +160,5 @@ class FileTimeline:
         self._seen = mark
         raw = open_output(self.path, self.MAX_BYTES)
         if raw is not None:
-            self.entries.append((elapsed, raw.decode("utf-8", "replace")))
+            text = raw.decode("utf-8", "replace")
+            self.entries.append(Sighting(elapsed, text, session_cpu_seconds(session)))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-Watch = Callable[[float], None]  # called with the seconds since the start while the child runs
+Watch = Callable[[float, int], None]  # called with (seconds since the start, the session id)
 WATCH_SECONDS = 0.002  # how often a watch is called
 
 
@@ -123,7 +123,7 @@ def _wait(
                 timed_out = True
                 break
             if watch is not None:
-                watch(now - started)
+                watch(now - started, pid)
             tick = 0.02 if watch is None else WATCH_SECONDS
             watched = [fd for fd in (report.fd, pidfd) if fd >= 0]
             if not watched:
