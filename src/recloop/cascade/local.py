@@ -12,7 +12,7 @@ stage, memory per run). Its first lists are validated like any other. It is reje
   users), `fit_seconds` (wall clock), `peak_memory_mb` (the run's peak RSS, from the supervisor);
 - fit + recommend costs more than `max_slowdown` times the champion's in CPU seconds
   (`slowdown`; CPU time, which other processes on the machine do not inflate). CPU time is the
-  kernel's account of the sandbox's processes, read by the parent from `/proc` when it sees
+  kernel's account of the sandbox's process tree, read by the parent from `/proc` when it sees
   each phase (`workspace.proc_cpu`), so a candidate patching `time.process_time` changes only
   its `reported` figures.
 

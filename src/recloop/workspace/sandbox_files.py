@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from recloop.recsys.data import Interactions
-from recloop.workspace.proc_cpu import session_cpu_seconds
+from recloop.workspace.proc_cpu import tree_cpu_seconds
 from recloop.workspace.sandbox_child import RECS_FILE, RESULT_FILE
 
 REQUEST_FILE = "request.json"
@@ -124,12 +124,12 @@ def read_recommendations(out_dir: Path, n_users: int, k: int) -> np.ndarray | st
 
 
 class Sighting(NamedTuple):
-    """One content of a watched file, when the parent first saw it and the sandbox's CPU time
-    then (None without `/proc`)."""
+    """One content of a watched file, when the parent first saw it and the CPU time the
+    sandbox's processes had used then (None without `/proc`)."""
 
     at: float  # seconds since the start, on the parent's clock
     text: str
-    cpu: float | None  # the session's CPU seconds, from the kernel
+    cpu: float | None  # CPU seconds of the spawned process tree, from the kernel
 
 
 class FileTimeline:
@@ -137,7 +137,7 @@ class FileTimeline:
 
     Polled by the parent while the child runs (`spawn_and_wait(watch=...)`): the times are the
     parent's own clock, seconds since the start, and the CPU times the kernel's account of the
-    sandbox's session (`proc_cpu`), so the child cannot forge them — only what the file says,
+    sandbox's processes (`proc_cpu`), so the child cannot forge them — only what the file says,
     and when it says it. Bounded in entries and bytes like any output.
     """
 
@@ -149,7 +149,7 @@ class FileTimeline:
         self.entries: list[Sighting] = []
         self._seen: tuple[int, int] | None = None
 
-    def __call__(self, elapsed: float, session: int) -> None:
+    def __call__(self, elapsed: float, root: int) -> None:
         try:
             info = os.stat(self.path, follow_symlinks=False)
         except OSError:
@@ -161,4 +161,4 @@ class FileTimeline:
         raw = open_output(self.path, self.MAX_BYTES)
         if raw is not None:
             text = raw.decode("utf-8", "replace")
-            self.entries.append(Sighting(elapsed, text, session_cpu_seconds(session)))
+            self.entries.append(Sighting(elapsed, text, tree_cpu_seconds(root)))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-Watch = Callable[[float, int], None]  # called with (seconds since the start, the session id)
+Watch = Callable[[float, int], None]  # called with (seconds since the start, the spawned pid)
 WATCH_SECONDS = 0.002  # how often a watch is called
 
 
