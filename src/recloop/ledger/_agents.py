@@ -5,20 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from recloop.ledger._core import ExperimentRef, LedgerCore, ref_id
+from recloop.ledger._core import ExperimentRef, LedgerCore, Payload, ref_id
 from recloop.ledger.errors import ConflictError, NotFoundError
 from recloop.ledger.jsonable import to_json_object
 from recloop.ledger.models import LLMCallRow, PlaybookVersionRow
 from recloop.ledger.records import LLMCall, LLMUsage, PlaybookVersion, from_row
 from recloop.ledger.redact import redact
 
-Payload = Mapping[str, Any] | None
 _VERSION_RETRIES = 5  # concurrent writers racing for the next version number (Postgres)
 
 

@@ -10,7 +10,7 @@ concurrent writer that got there first (a unique violation) yields its row inste
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from recloop.ledger.records import AuditEntry, Candidate, Experiment, from_row
 RowT = TypeVar("RowT", bound=Base)
 Clock = Callable[[], dt.datetime]
 ExperimentRef = int | Experiment
+Payload = Mapping[str, Any] | None  # a JSON object to store, or nothing
 CandidateRef = int | Candidate
 
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from recloop.ledger._core import CandidateRef, ExperimentRef, LedgerCore, ref_id
+from recloop.ledger._core import CandidateRef, ExperimentRef, LedgerCore, Payload, ref_id
 from recloop.ledger.errors import ApprovalRequiredError, NotFoundError, StaleStateError
 from recloop.ledger.jsonable import to_json_object
 from recloop.ledger.models import ApprovalRow, CandidateRow, ExperimentRow, ProposalRow
 from recloop.ledger.records import AuditEntry, Candidate, Experiment, Proposal, from_row
 from recloop.ledger.states import State, check_transition
 from recloop.ledger.vocabulary import LEVELS, Level, check_word
-
-Payload = Mapping[str, Any] | None
 
 
 class ExperimentsPart(LedgerCore):

@@ -1,4 +1,4 @@
-"""What the loop learns: knowledge assets, failure records, forbidden directions.
+"""What the loop learns from failures: failure records and forbidden directions.
 
 Failure records and forbidden directions are inspectable and removable by a person: removal
 keeps the row (with who, when and why) and only takes it out of the active set; an expiry does
@@ -13,14 +13,14 @@ lose each other's changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recloop.ledger._core import ExperimentRef, LedgerCore, ref_id
+from recloop.ledger._core import LedgerCore, Payload, ref_id
 from recloop.ledger.errors import ConflictError
 from recloop.ledger.jsonable import to_json_object
 from recloop.ledger.models import (
@@ -28,20 +28,16 @@ from recloop.ledger.models import (
     ExperimentRow,
     FailureRecordRow,
     ForbiddenDirectionRow,
-    KnowledgeAssetRow,
-    KnowledgeTagRow,
     StageRunRow,
 )
 from recloop.ledger.records import (
     FailureRecord,
     ForbiddenDirection,
     ForbiddenDirectionWrite,
-    KnowledgeAsset,
     StageRun,
     from_row,
 )
 
-Payload = Mapping[str, Any] | None
 Removable = type[FailureRecordRow] | type[ForbiddenDirectionRow]
 DirectionChange = Callable[[list[ForbiddenDirection]], Iterable[ForbiddenDirectionWrite]]
 _WRITE_RETRIES = 5  # concurrent writers inserting the same new direction (Postgres)
@@ -52,71 +48,6 @@ _WRITTEN = (
 
 
 class LearningPart(LedgerCore):
-    # -- knowledge assets --------------------------------------------------------------------
-
-    def add_knowledge_asset(
-        self,
-        key: str,
-        *,
-        kind: str,
-        title: str,
-        text: str,
-        attribution: Payload,
-        tags: Iterable[str] = (),
-        experiment: ExperimentRef | None = None,
-        actor: str | None = None,
-    ) -> KnowledgeAsset:
-        """Record a knowledge asset once per `key` (the first one stands)."""
-        experiment_id = None if experiment is None else ref_id(experiment)
-        tag_set = sorted(set(tags))
-        row = KnowledgeAssetRow(
-            key=key,
-            experiment_id=experiment_id,
-            kind=kind,
-            title=title,
-            text=text,
-            attribution=to_json_object(attribution, "attribution"),
-            created_at=self._now(),
-        )
-        lookup = select(KnowledgeAssetRow).where(KnowledgeAssetRow.key == key)
-        with self._write() as session:
-            if experiment_id is not None:
-                self._experiment_row(session, experiment_id)
-            row, created = self._insert_or_get(session, row, lookup)
-            if created:
-                session.flush()
-                session.add_all(KnowledgeTagRow(asset_id=row.id, tag=tag) for tag in tag_set)
-                detail = {"key": key, "kind": kind, "tags": tag_set}
-                subject = f"knowledge_asset:{row.id}"
-                self._audit(session, "knowledge.add", subject, detail, experiment_id, actor)
-                return from_row(KnowledgeAsset, row, tags=tuple(tag_set))
-            return from_row(KnowledgeAsset, row, tags=_tags_of(session, row.id))
-
-    def knowledge_assets(
-        self,
-        *,
-        tags: Iterable[str] = (),
-        kind: str | None = None,
-        experiment: ExperimentRef | None = None,
-    ) -> list[KnowledgeAsset]:
-        """Assets, oldest first, that carry every tag in `tags` (and match `kind`/`experiment`)."""
-        query = select(KnowledgeAssetRow).order_by(KnowledgeAssetRow.id)
-        for tag in set(tags):
-            query = query.where(
-                KnowledgeAssetRow.id.in_(
-                    select(KnowledgeTagRow.asset_id).where(KnowledgeTagRow.tag == tag)
-                )
-            )
-        if kind is not None:
-            query = query.where(KnowledgeAssetRow.kind == kind)
-        if experiment is not None:
-            query = query.where(KnowledgeAssetRow.experiment_id == ref_id(experiment))
-        with self._read() as session:
-            return [
-                from_row(KnowledgeAsset, row, tags=_tags_of(session, row.id))
-                for row in session.scalars(query)
-            ]
-
     # -- failure records ---------------------------------------------------------------------
 
     def record_failure(
@@ -369,15 +300,6 @@ def _links(session: Session, experiment_key: str | None, stage: str) -> dict[str
         .limit(1)
     )
     return links
-
-
-def _tags_of(session: Session, asset_id: int) -> tuple[str, ...]:
-    query = (
-        select(KnowledgeTagRow.tag)
-        .where(KnowledgeTagRow.asset_id == asset_id)
-        .order_by(KnowledgeTagRow.tag)
-    )
-    return tuple(session.scalars(query))
 
 
 def _filtered(table: Removable, signature: str | None, scope: str | None) -> Select[Any]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import select
 
-from recloop.ledger._core import CandidateRef, ExperimentRef, LedgerCore, ref_id
+from recloop.ledger._core import CandidateRef, ExperimentRef, LedgerCore, Payload, ref_id
 from recloop.ledger.errors import ConflictError
 from recloop.ledger.jsonable import to_json_object
 from recloop.ledger.models import DecisionRow, MetricRow, OnlineTestRow, StageRunRow
@@ -31,8 +30,6 @@ from recloop.ledger.vocabulary import (
     Verdict,
     check_word,
 )
-
-Payload = Mapping[str, Any] | None
 
 
 class VerificationPart(LedgerCore):

@@ -22,6 +22,7 @@ from recloop.ledger._agents import AgentsPart
 from recloop.ledger._approvals import ApprovalsPart
 from recloop.ledger._core import Clock, utc_now
 from recloop.ledger._experiments import ExperimentsPart
+from recloop.ledger._knowledge import KnowledgePart
 from recloop.ledger._learning import LearningPart
 from recloop.ledger._verification import VerificationPart
 from recloop.ledger.engine import create_ledger_engine, resolve_url
@@ -29,7 +30,9 @@ from recloop.ledger.errors import LedgerUnavailableError
 from recloop.ledger.migrate import upgrade
 
 
-class Ledger(ExperimentsPart, VerificationPart, ApprovalsPart, LearningPart, AgentsPart):
+class Ledger(
+    ExperimentsPart, VerificationPart, ApprovalsPart, LearningPart, KnowledgePart, AgentsPart
+):
     """The experiment ledger (see the module docstring; errors in `recloop.ledger.errors`)."""
 
     @classmethod
