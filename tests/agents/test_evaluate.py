@@ -139,9 +139,10 @@ def test_an_a_a_test_stops_as_futile_after_the_first_week(truth: SyntheticTruth)
 
 def test_an_a_a_test_runs_to_the_horizon_without_futility(truth: SyntheticTruth) -> None:
     base = SimConfig(traffic=TrafficConfig(daily_users=4_000), pre_days=5, oracle_daily_users=0)
-    agent = EvaluationAgent(EvaluationPlan(min_effect=None), sim=base, truth=truth)
-    out = agent.evaluate("ease", "ease", SETTINGS, "ease -> ease")
-    assert out.decision != "ship"
+    agent = EvaluationAgent(sim=base, truth=truth)
+    settings = SETTINGS.model_copy(update={"min_effect": 0.0})  # the manifest's [online] says
+    out = agent.evaluate("ease", "ease", settings, "ease -> ease")
+    assert out.decision != "ship" and out.attribution.plan.min_effect is None
     assert out.attribution.stop.reason == "horizon"
     n = out.attribution.samples
     assert n.used == n.planned and n.sessions_used == n.sessions_planned > n.used / 2

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from recloop.recsys.splits import SPLIT_KINDS
+from recloop.stats.futility import DEFAULT_MIN_EFFECT
 from recloop.workspace import manifest as manifest_module
 from recloop.workspace.manifest import (
     MANIFEST_FILE,
@@ -101,6 +102,18 @@ def test_the_base_manifest_is_valid_and_defaults_are_filled_in() -> None:
     assert manifest.budgets.offline.wall_seconds == 1800  # a default
     assert manifest.llm.provider == "none" and manifest.autonomy.approve_launch
     assert isinstance(manifest.search.params[0], FloatParam) if manifest.search else False
+    assert manifest.online.min_effect == DEFAULT_MIN_EFFECT  # the Evaluation agent's default
+
+
+def test_a_negative_online_minimum_effect_is_refused_at_its_line() -> None:
+    text = BASE + "\n[online]\nmin_effect = -0.1\n"
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(text)
+    line = len(text.splitlines())
+    assert (
+        f"recloop.toml:{line}: online.min_effect: input should be greater than or equal to 0"
+        in (info.value.render())
+    )
 
 
 def test_a_valid_manifest_round_trips_through_its_data() -> None:

@@ -99,12 +99,12 @@ def run_case(
 ) -> BenchCase:
     """Simulate one design, let the agent decide, label the truth."""
     truth, lists = _world()
-    plan = EvaluationPlan(min_effect=min_effect)
+    plan = EvaluationPlan()
     base = bench_config(daily_users).model_copy(update={"faults": design.faults})
     keep = Path(tempfile.mkdtemp(prefix="recloop-bench-"))
     agent = EvaluationAgent(plan, base, truth=truth, workdir=keep)
     control, treatment = design.policies(lists)
-    settings = SETTINGS.model_copy(update={"seed": design.seed})
+    settings = SETTINGS.model_copy(update={"seed": design.seed, "min_effect": min_effect or 0.0})
     experiment = f"bench-{design.index}"
     try:
         out = agent.evaluate(control, treatment, settings, f"bench {design.kind} #{design.index}",

@@ -187,8 +187,9 @@ class EvaluationAgent:
     """The online stage: simulate (or read) the test, look daily, stop by rule, decide.
 
     `sim` is the base simulation (world, traffic, pre-period, oracle size); each evaluation
-    takes its days, seed, treatment share and ramp from the `OnlineSettings`. `workdir` keeps
-    each test's DuckDB tables (named after the experiment); without it they live in memory only.
+    takes its days, seed, treatment share, α and minimum effect from the `OnlineSettings`.
+    `workdir` keeps each test's DuckDB tables (named after the experiment); without it they
+    live in memory only.
     """
 
     def __init__(
@@ -206,6 +207,10 @@ class EvaluationAgent:
         self.workdir = workdir
         self.progress = progress
 
+    def _plan(self, settings: OnlineSettings) -> EvaluationPlan:
+        """The plan with the test's own pre-registered minimum effect (0: no futility stops)."""
+        return self.plan.model_copy(update={"min_effect": settings.min_effect or None})
+
     def evaluate(
         self,
         control: Policy,
@@ -217,10 +222,11 @@ class EvaluationAgent:
         """Simulate `control` against `treatment` (names or Recommender objects) and decide."""
         if settings.mode != "simulator":
             raise ValueError("online mode 'tables' reads a real experiment: use evaluate_tables")
-        test = SimulatedTest(self.sim, self.plan, settings, experiment)
+        plan = self._plan(settings)
+        test = SimulatedTest(self.sim, plan, settings, experiment)
         result = run_simulation(test, control, treatment, self.truth, self.workdir)
         attribution = evaluate_source(
-            result.warehouse_path, experiment, self.plan, horizon_days=settings.duration_days,
+            result.warehouse_path, experiment, plan, horizon_days=settings.duration_days,
             change_summary=change_summary, alpha=settings.alpha, progress=self.progress,
         )  # fmt: skip
         result.cleanup()
@@ -238,7 +244,7 @@ class EvaluationAgent:
     ) -> OnlineOutcome:
         """The same agent on a real experiment's tables (read-only)."""
         attribution = evaluate_source(
-            source, experiment, self.plan, horizon_days=settings.duration_days,
+            source, experiment, self._plan(settings), horizon_days=settings.duration_days,
             change_summary=change_summary, alpha=settings.alpha, progress=self.progress,
         )  # fmt: skip
         return OnlineOutcome(decision=attribution.decision, attribution=attribution,

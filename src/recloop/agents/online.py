@@ -57,7 +57,8 @@ class EvaluationPlan(_Frozen):
     arm (a 1% step's few dozen units are too few for a daily-repeated χ² to mean much).
     From `min_ship_day` on, a test whose primary lift can no longer reach `min_effect` (relative,
     the smallest lasting lift worth shipping; its one-sided `futility_level` upper bound is below
-    it) stops as futile, inconclusive (`stats.futility`; None turns futility stopping off).
+    it) stops as futile, inconclusive (`stats.futility`; None turns futility stopping off; the
+    agent takes each test's value from its `OnlineSettings.min_effect`, the manifest's).
     """
 
     primary: tuple[str, ...] = DEFAULT_PRIMARY

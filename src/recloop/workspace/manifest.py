@@ -241,6 +241,9 @@ class OnlineSettings(_Section):
     duration_days: int = Field(default=14, ge=1)
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     seed: int = 0
+    # the smallest relative lasting lift of the online primary worth shipping: a test whose
+    # lift can no longer reach it stops as futile (`recloop.stats.futility`); 0 turns that off
+    min_effect: float = Field(default=0.05, ge=0.0)
 
 
 class AutonomyPolicy(_Section):
