@@ -76,5 +76,8 @@ def test_earlier_champions_checkouts_are_pruned_before_a_run(
     current = example_context.champion_checkout()
     old = current.parent / "0123456789ab"
     run_git(["worktree", "add", "--detach", "--quiet", str(old), "HEAD"], example_context.root)
+    half_made = current.parent / "ba9876543210"  # a run killed during `git worktree add`
+    (half_made / "movierec").mkdir(parents=True)
     removed = prune_champion_checkouts(example_context.root, example_context.champion_commit)
-    assert removed == [old] and not old.exists() and (current / ".git").exists()
+    assert removed == [old, half_made] and (current / ".git").exists()
+    assert not old.exists() and not half_made.exists()

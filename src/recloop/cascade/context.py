@@ -213,7 +213,10 @@ def prune_champion_checkouts(root: Path, keep: str) -> list[Path]:
         found = sorted(folder.iterdir()) if folder.is_dir() else []
         stale = [p for p in found if p.name != keep[:12]]
         for path in stale:
-            run_git(["worktree", "remove", "--force", str(path)], root)
+            try:
+                run_git(["worktree", "remove", "--force", str(path)], root)
+            except GitError:  # a checkout a killed run left half-made: not a worktree yet
+                shutil.rmtree(path, ignore_errors=True)
         run_git(["worktree", "prune"], root)
     return stale
 
