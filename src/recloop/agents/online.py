@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from recloop.stats.analysis import DEFAULT_PRIMARY, make_settings
 from recloop.stats.attribution import DEFAULT_BURN_IN, AnalysisSettings, Attribution
 from recloop.stats.decision import Verdict
-from recloop.stats.futility import DEFAULT_FUTILITY_LEVEL, DEFAULT_MIN_EFFECT
+from recloop.stats.futility import DEFAULT_FUTILITY_LEVEL, DEFAULT_MIN_EFFECT, upper_lift_bound
 
 StopReason = Literal["srm", "guardrail_harm", "primary_harm", "decisive_ship", "futility",
                      "horizon", "data_ends"]  # fmt: skip
@@ -28,8 +28,7 @@ STOP_MESSAGES: dict[str, str] = {
     "primary_harm": "the primary metric is significantly worse than control",
     "decisive_ship": "the group-sequential boundary shows a significant gain on the primary "
     "metric, also after each unit's burn-in sessions, with every guardrail non-inferior",
-    "futility": "the primary's gain can no longer reach the plan's minimum effect worth shipping "
-    "(its upper confidence bound, on every session or after each unit's burn-in, is below it)",
+    "futility": "the primary's gain can no longer reach the plan's minimum effect worth shipping",
     "horizon": "the planned horizon was reached",
     "data_ends": "the tables end before the planned horizon: the test is still running",
 }
@@ -178,15 +177,25 @@ class OnlineOutcome(_Frozen):
     truth: dict[str, Any] | None = None  # the simulator oracle's true effects, when simulated
 
 
-def _futility_terms(plan: EvaluationPlan) -> str:
-    return (f" (minimum effect {plan.min_effect or 0:+.1%} on {', '.join(plan.primary)}, "
-            f"{plan.futility_level:.0%} upper bound)")  # fmt: skip
+def _futility_terms(a: OnlineAttribution) -> str:
+    """The upper bounds that stopped a futile test, against the minimum effect."""
+    plan, analysis = a.plan, a.analysis
+    parts = []
+    for name in plan.primary:
+        for label, result in (("on every session", analysis.metrics.get(name)),
+                              (f"after each unit's first {plan.burn_in_exposures} sessions",
+                               analysis.settled.get(name))):  # fmt: skip
+            bound = None if result is None else upper_lift_bound(result, plan.futility_level)
+            if bound is not None:
+                parts.append(f"{name} {label} at most {bound:+.1%}")
+    return (f": {', '.join(parts)} ({plan.futility_level:.0%} upper bounds) against a minimum "
+            f"of {plan.min_effect or 0:+.1%}")  # fmt: skip
 
 
 def explain_stop(a: OnlineAttribution) -> str:
     """Template sentences on the test's course, put before the analysis' own explanation."""
     s, n = a.stop, a.samples
-    terms = _futility_terms(a.plan) if s.reason == "futility" else ""
+    terms = _futility_terms(a) if s.reason == "futility" else ""
     course = (f"stopped early on test day {s.day} of {s.horizon_days}" if s.early
               else f"ran to test day {s.day} of {s.horizon_days}")  # fmt: skip
     lines = [
