@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from recloop.agents.commands import register_bench as register_bench_attribution
+from recloop.agents.evaluate_commands import register as register_evaluate
 from recloop.agents.llm.commands import register as register_llm
 from recloop.cascade.commands import register as register_bench_cascade
 from recloop.console import choice, leaderboard_table, metrics_table, progress_bar
@@ -173,6 +174,7 @@ register_workspace(app)
 register_sim(app)
 register_forbidden(app)
 register_analyze(app)
+register_evaluate(app)
 bench = typer.Typer(help="Benchmarks of recloop's own machinery.", no_args_is_help=True)
 app.add_typer(bench, name="bench")
 register_bench_cascade(app)  # joins the `bench` group above
