@@ -29,7 +29,11 @@ def test_a_short_demo_completes_and_reports_its_funnel(tmp_path: Path, ml100k_ro
     assert status.offline_gain is not None and status.offline_gain > 0.3
     with Ledger.open(result.workspace) as ledger:
         deciders = {a.decided_by for a in ledger.approvals()}
+        experiment = ledger.find_experiment(result.report.launched[0])
+        assert experiment is not None
+        launched = ledger.get_decision(experiment)
     assert deciders == {"demo-policy"}
+    assert launched is not None and "decisive ship stop on day" in launched.explanation
 
     app = typer.Typer()
     register(app)

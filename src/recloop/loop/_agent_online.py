@@ -79,6 +79,9 @@ def result_of(outcome: OnlineOutcome) -> OnlineResult:
         metrics=effects,
         details={
             "stop": attribution.stop.message,
+            "stop_reason": attribution.stop.reason,
+            "stop_day": attribution.stop.day,
+            "horizon_days": attribution.stop.horizon_days,
             "samples_used": attribution.samples.used,
             "attribution": analysis.report(),  # the structured attribution, for the knowledge base
             "truth": outcome.truth or {},

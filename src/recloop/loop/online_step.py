@@ -99,9 +99,12 @@ def _payload(result: OnlineResult) -> dict[str, object]:
 
 
 def _sentence(result: OnlineResult) -> str:
-    lift = (
-        ""
-        if result.primary_lift is None
-        else f" ({result.primary_lift:+.2%} {result.primary_metric})"
-    )
-    return f"online test: {result.decision}{lift}"
+    """'online test: DECISION (LIFT METRIC; REASON stop on day D of H)', what is known of it."""
+    parts = []
+    if result.primary_lift is not None:
+        parts.append(f"{result.primary_lift:+.2%} {result.primary_metric}")
+    reason, day, horizon = (result.details.get(k) for k in ("stop_reason", "stop_day",
+                                                              "horizon_days"))  # fmt: skip
+    if isinstance(reason, str) and isinstance(day, int) and isinstance(horizon, int):
+        parts.append(f"{reason.replace('_', ' ')} stop on day {day} of {horizon}")
+    return f"online test: {result.decision}" + (f" ({'; '.join(parts)})" if parts else "")
