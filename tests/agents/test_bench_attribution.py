@@ -78,6 +78,9 @@ def test_rates_from_a_hand_checked_table() -> None:
     assert s["power"]["large+"]["session_saving_vs_fixed"] == pytest.approx(1 - 250 / 200)
     assert s["mean_session_saving_vs_fixed_at_equal_power"] == pytest.approx(1 - 250 / 200)
     assert s["sessions_used_share"] == pytest.approx((400 * 8 + 100) / 3600)
+    assert s["stops"]["srm"] == {"horizon": {"n": 1, "mean_day": 13.0},
+                                 "srm": {"n": 1, "mean_day": 13.0}}  # fmt: skip
+    assert s["stops"]["large+"] == {"horizon": {"n": 2, "mean_day": 13.0}}
 
 
 def test_fixed_horizon_samples_interpolate_and_bound() -> None:
@@ -185,6 +188,7 @@ def test_the_command_runs_chosen_designs_and_prints_both_savings() -> None:
     text = console.export_text()
     assert "treatment sessions saved vs fixed horizon at equal power" in text
     assert "-25.0%" in text  # large+: 250 sessions against the fixed look's 200
+    assert "guardrail harm 1 (day 13.0)" in text  # the guardrail design's stop
     assert "treatment sessions saved, all tests vs one fixed design of equal power (3.0 days)" in (
         text
     )

@@ -243,6 +243,7 @@ def summarize(cases: Sequence[BenchCase]) -> dict[str, Any]:
             k: {d: sum(c.kind == k and c.decision == d for c in cases) for d in DECISIONS}
             for k in sorted({c.kind for c in cases})
         },
+        "stops": stops_by_kind(cases),
         "false_ship_rate": _rate(ships(not_beneficial), len(not_beneficial)),
         "power": power,
         "srm_detection_rate": _rate(sum(c.stop_reason == "srm" for c in srm), len(srm)),
@@ -265,6 +266,19 @@ def summarize(cases: Sequence[BenchCase]) -> dict[str, Any]:
         if cases
         else None,
     }
+
+
+def stops_by_kind(cases: Sequence[BenchCase]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per design and stop reason: how many tests stopped so, on which test day on average."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for kind in sorted({c.kind for c in cases}):
+        rows = [c for c in cases if c.kind == kind]
+        out[kind] = {
+            reason: {"n": len(days), "mean_day": float(np.mean(days))}
+            for reason in sorted({c.stop_reason for c in rows})
+            for days in [[c.stop_day for c in rows if c.stop_reason == reason]]
+        }
+    return out
 
 
 def fixed_design_saving(

@@ -42,6 +42,14 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     for kind, row in s["by_kind"].items():
         kinds.add_row(kind, *(str(row[d]) for d in DECISIONS))
     console.print(kinds)
+    stops = Table(title="Why and when tests stopped (tests, mean test day)")
+    stops.add_column("design")
+    stops.add_column("stops")
+    for kind, reasons in s["stops"].items():
+        said = [f"{r.replace('_', ' ')} {v['n']:.0f} (day {v['mean_day']:.1f})"
+                for r, v in reasons.items()]  # fmt: skip
+        stops.add_row(kind, ", ".join(said))
+    console.print(stops)
     power = Table(title="Power per true effect (beneficial tests; fixed: measured single looks)")
     for column in ("design", "n", "true effect", "power", "units used", "fixed @ equal power",
                    "saving", "treatment sessions", "fixed @ equal power", "saving"):  # fmt: skip
