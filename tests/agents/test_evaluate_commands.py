@@ -47,7 +47,9 @@ def test_people_get_the_looks_the_attribution_and_the_stop(tables: Path) -> None
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.replace("│", " ").split())
     assert "Daily looks" in text and "Guardrails (non-inferiority)" in text
-    assert "The test ran to test day 7 of 8: the planned horizon was reached." in text
+    direct = evaluate_source(tables, "exp-1", EvaluationPlan(min_effect=None))
+    stop = direct.stop
+    assert f"test day {stop.day} of 8: {stop.message}" in text
 
 
 def test_bad_tables_exit_2_with_a_message(tmp_path: Path) -> None:

@@ -14,5 +14,5 @@ def test_exported_members() -> None:
     modules = {"cuped", "decision", "effect", "guardrails", "multiple", "novelty", "power"}
     modules |= {"segments", "sequential", "group_sequential", "srm", "summary"}
     modules |= {"analysis", "attribution", "diagnostics", "explain", "metrics", "seasonality"}
-    modules |= {"commands", "futility", "tables"}
+    modules |= {"commands", "estimated_design", "futility", "tables"}
     assert public - set(stats.__all__) <= modules

@@ -20,12 +20,10 @@ None is the whole test. Units first exposed before the cutoff are compared, on t
 it. The Evaluation agent calls this every simulated day with `inference="group-sequential"`
 (O'Brien–Fleming alpha spending over `horizon_days` daily looks, by default the days the tables
 cover), optionally naming the ramp share of that day for the record; `"sequential"` (always-
-valid confidence sequences) suits looks without a planned horizon. In a group-sequential
-analysis the guardrails keep the confidence sequence: the design's calendar information time is
-conservative for a per-unit total (consumption: its daily looks are more correlated than
-calendar time says) but not for a per-unit indicator such as return_rate, whose looks are far
-less correlated (permuted A/A tests on simulated tables: 7% one-sided false harms with the
-design, 2.5% with the confidence sequence).
+valid confidence sequences) suits looks without a planned horizon. A mean guardrail of a
+group-sequential analysis is tested on boundaries whose looks' correlation is measured from the
+units (`estimated_design`: a per-unit indicator such as return_rate breaks the calendar design,
+7% one-sided false harms in permuted A/A tests); a ratio guardrail keeps the sequence.
 """
 
 from __future__ import annotations
@@ -51,6 +49,7 @@ from recloop.stats.cuped import cuped_stats
 from recloop.stats.decision import RuleOutcome, decide
 from recloop.stats.diagnostics import LookData, diagnoses
 from recloop.stats.effect import Effect, Inference, estimate_effect
+from recloop.stats.estimated_design import measured_guardrail
 from recloop.stats.explain import explain
 from recloop.stats.guardrails import GuardrailSpec, MarginKind, check_guardrail
 from recloop.stats.metrics import METRICS, Metric, get_metric, has_pre_period
@@ -61,6 +60,7 @@ from recloop.stats.summary import arm_stats
 from recloop.stats.tables.contract import DEFAULT_PRE_DAYS, ExperimentInfo, validate
 from recloop.stats.tables.dialect import MS_PER_DAY, to_datetime, to_ms
 from recloop.stats.tables.queries import (
+    UnitDayTotals,
     Window,
     assigned_units,
     pre_totals,
@@ -357,8 +357,17 @@ def analyze_look(
             if role != "secondary":
                 unavailable.append(metric.name)
     guardrails = []
+    by_day: list[UnitDayTotals] = []  # queried once, for the first measured design
     for g in (g for g in settings.guardrails if g.metric in effects):
         try:
+            if settings.inference == "group-sequential" and get_metric(g.metric).kind == "mean":
+                if not by_day:
+                    by_day.append(unit_day_totals(wh, window, data.units, "test"))
+                effect, measured = measured_guardrail(get_metric(g.metric), data.units,
+                                                      by_day[0], info.start_ms, design,
+                                                      settings.alpha)  # fmt: skip
+                guardrails.append(check_guardrail(g, effect, measured))
+                continue
             guardrails.append(check_guardrail(g, effects[g.metric]))
         except ValueError as exc:  # a relative margin on a control mean of 0 (a first day)
             notes.append(f"guardrail {g.metric} is not tested at this look: {exc}")

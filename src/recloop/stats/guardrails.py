@@ -14,7 +14,8 @@ also answers the monitoring question GrowthBook Safe Rollouts asks at every look
 treatment *significantly worse* than control (one-sided, H0: not worse)? — which triggers a
 rollback. Both follow the effect's inference: Welch t for a fixed horizon, the one-sided
 asymptotic confidence sequence (see `sequential`) when the effect was estimated sequentially,
-the one-sided boundary of the same look (see `group_sequential`) in a group-sequential design.
+the one-sided boundary of the same look (see `group_sequential`) in a group-sequential design,
+or the boundary of a design whose looks' correlation was measured (`estimated_design`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.stats import _tdist, group_sequential, sequential
 from recloop.stats.effect import Effect
+from recloop.stats.estimated_design import LookDesign
 
 Direction = Literal["higher", "lower"]  # which way is better for the metric
 MarginKind = Literal["relative", "absolute"]
@@ -76,8 +78,11 @@ def _one_sided(effect: Effect, se: float, distance: float) -> tuple[float, float
     return width, p
 
 
-def check_guardrail(spec: GuardrailSpec, effect: Effect) -> GuardrailResult:
-    """Test `effect` against the guardrail's margin; α and inference come from the effect."""
+def check_guardrail(
+    spec: GuardrailSpec, effect: Effect, design: LookDesign | None = None
+) -> GuardrailResult:
+    """Test `effect` against the guardrail's margin; α and inference come from the effect, or
+    the one-sided boundary and p-values from an estimated group-sequential `design`."""
     if spec.metric != effect.metric:
         raise ValueError(f"guardrail {spec.metric!r} given an effect on {effect.metric!r}")
     if spec.margin_kind == "relative":
@@ -87,8 +92,13 @@ def check_guardrail(spec: GuardrailSpec, effect: Effect) -> GuardrailResult:
     else:
         estimate, se = effect.effect, effect.se
     good = 1.0 if spec.direction == "higher" else -1.0
-    width, p_ni = _one_sided(effect, se, good * estimate + spec.margin)
-    _, p_harm = _one_sided(effect, se, -good * estimate)
+    if design is None:
+        width, p_ni = _one_sided(effect, se, good * estimate + spec.margin)
+        _, p_harm = _one_sided(effect, se, -good * estimate)
+    else:
+        width = design.boundary * se
+        p_ni, p_harm = (design.p_value(d / se if se > 0 else np.inf * np.sign(d))
+                        for d in (good * estimate + spec.margin, -good * estimate))  # fmt: skip
     bound = estimate - good * width
     return GuardrailResult(
         spec=spec,
