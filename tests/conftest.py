@@ -1,11 +1,14 @@
-"""Shared fixtures: the real data directory (CI points RECLOOP_DATA_DIR at shared/data)."""
+"""Shared fixtures: the real data directory (CI points RECLOOP_DATA_DIR at shared/data), and
+command apps built the way `recloop.cli` builds its own."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import typer
 
 from recloop.recsys.data import Interactions
 from recloop.recsys.datadir import DATA_DIR_ENV, data_dir
@@ -30,3 +33,24 @@ def ml100k(ml100k_root: Path) -> Interactions:
     from recloop.recsys.movielens import load_ml100k
 
     return load_ml100k(ml100k_root)
+
+
+CommandApp = Callable[[Callable[[typer.Typer], None]], typer.Typer]
+
+
+@pytest.fixture(scope="session")
+def command_app() -> CommandApp:
+    """`command_app(register)`: a root Typer app (with a callback, so commands and groups are
+    sub-commands, as in recloop's) that a command module registers itself on."""
+
+    def make(register: Callable[[typer.Typer], None]) -> typer.Typer:
+        app = typer.Typer()
+
+        @app.callback()
+        def root() -> None:
+            """A root like recloop's."""
+
+        register(app)
+        return app
+
+    return make

@@ -25,15 +25,8 @@ MakeFailure = Callable[..., FailureRecord]
 
 
 @pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def root() -> None:
-        """A root like recloop's, so `forbidden` is a sub-command group."""
-
-    register(app)
-    return app
+def app(command_app: Callable[..., typer.Typer]) -> typer.Typer:
+    return command_app(register)
 
 
 @pytest.fixture(scope="module")

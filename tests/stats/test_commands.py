@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,8 @@ from recloop.stats.commands import parse_as_of, register
 
 
 @pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def root() -> None:
-        """A root app like recloop's."""
-
-    register(app)
-    return app
+def app(command_app: Callable[..., typer.Typer]) -> typer.Typer:
+    return command_app(register)
 
 
 def _run(app: typer.Typer, *args: str) -> Any:

@@ -24,15 +24,8 @@ MARKUP = "keep [bold]this[/bold] literal"
 
 
 @pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def root() -> None:
-        """A root like recloop's, so `llm` is a sub-command group."""
-
-    register(app)
-    return app
+def app(command_app: Callable[..., typer.Typer]) -> typer.Typer:
+    return command_app(register)
 
 
 @pytest.fixture(scope="module")
