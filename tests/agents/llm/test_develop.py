@@ -61,6 +61,16 @@ def edit(root: Path, path: str, old: str, new: str) -> str:
     return "".join(lines)
 
 
+def push_broken_then_repaired(server: ScriptedLLMServer, candidate: Candidate) -> None:
+    """Script a diff that does not parse, then its repair (the popularity floor at 1e-9)."""
+    broken = edit(candidate.path, RANKING, "1e-12)\n", "1e-12) +\n")
+    repaired = edit(candidate.path, RANKING, "1e-12)", "1e-9)")
+    server.push(
+        turn("propose_diff", diff=broken, message="Floor at 1e-12, plus"),
+        turn("propose_diff", diff=repaired, message="Floor the popularity scale at 1e-9"),
+    )
+
+
 def last_message(server: ScriptedLLMServer, request: int) -> str:
     content: str = server.requests[request]["messages"][-1]["content"]
     return content
@@ -151,12 +161,7 @@ def test_a_syntax_error_comes_back_with_its_evidence_and_is_repaired(
     start: Callable[[], Candidate],
 ) -> None:
     candidate = start()
-    broken = edit(candidate.path, RANKING, "1e-12)\n", "1e-12) +\n")
-    repaired = edit(candidate.path, RANKING, "1e-12)", "1e-9)")
-    server.push(
-        turn("propose_diff", diff=broken, message="Floor at 1e-12, plus"),
-        turn("propose_diff", diff=repaired, message="Floor the popularity scale at 1e-9"),
-    )
+    push_broken_then_repaired(server, candidate)
     result = make_developer().develop(PROPOSAL, candidate)
 
     feedback = last_message(server, 1)
@@ -341,12 +346,7 @@ def test_a_recorded_develop_step_replays_to_the_same_commit_without_the_model(
 ) -> None:
     """The audit path: the kept prompts and responses alone re-run the agent — repair included."""
     candidate = start()
-    broken = edit(candidate.path, RANKING, "1e-12)\n", "1e-12) +\n")
-    repaired = edit(candidate.path, RANKING, "1e-12)", "1e-9)")
-    server.push(
-        turn("propose_diff", diff=broken, message="Floor at 1e-12, plus"),
-        turn("propose_diff", diff=repaired, message="Floor the popularity scale at 1e-9"),
-    )
+    push_broken_then_repaired(server, candidate)
     recorded = make_developer().develop(PROPOSAL, candidate)
     assert recorded.ok, recorded.failure
     example.candidates.remove("e-1")
