@@ -357,15 +357,15 @@ def analyze_look(
             if role != "secondary":
                 unavailable.append(metric.name)
     guardrails = []
-    by_day: list[UnitDayTotals] = []  # queried once, for the first measured design
+    by_day: UnitDayTotals | None = None  # queried once, for the first measured design
     for g in (g for g in settings.guardrails if g.metric in effects):
         try:
             if settings.inference == "group-sequential" and get_metric(g.metric).kind == "mean":
-                if not by_day:
-                    by_day.append(unit_day_totals(wh, window, data.units, "test"))
-                effect, measured = measured_guardrail(get_metric(g.metric), data.units,
-                                                      by_day[0], info.start_ms, design,
-                                                      settings.alpha)  # fmt: skip
+                if by_day is None:
+                    by_day = unit_day_totals(wh, window, data.units, "test")
+                effect, measured = measured_guardrail(
+                    get_metric(g.metric), data.units, by_day, info.start_ms, design, settings.alpha
+                )
                 guardrails.append(check_guardrail(g, effect, measured))
                 continue
             guardrails.append(check_guardrail(g, effects[g.metric]))
